@@ -1,0 +1,46 @@
+# The targets humans and .ci/run share. Needs only Python 3.11, make and git.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test test-sqlite test-postgres lint format check install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## make demo: install, migrate, seed the demo newsroom, serve on http://127.0.0.1:8000
+demo: install
+	BIN=$(BIN) ./scripts/demo.sh
+
+## make test: lint, Django checks, the suite on SQLite, then on PostgreSQL 15 when its
+## server binaries are installed (Debian's postgresql-15; .ci/run installs them).
+test: install lint check test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest
+
+test-postgres: install
+	BIN=$(BIN) ./scripts/test-postgres.sh
+
+check: install
+	DJANGO_SETTINGS_MODULE=broadsheet.settings.test $(BIN)/python manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=broadsheet.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var/static

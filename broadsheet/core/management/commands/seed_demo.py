@@ -1,0 +1,97 @@
+"""Seed the demo newsroom and its logins; safe to run again (nothing is duplicated)."""
+
+import logging
+import secrets
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from broadsheet.news import demo, services
+
+DEMO_USERS = [
+    # username, group, is_superuser
+    ("admin", None, True),
+    ("editor", services.EDITORS, False),
+    ("reporter", services.REPORTERS, False),
+]
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; plain milestones when output is a file."""
+
+    def __init__(self, stream, total, label):
+        self.stream, self.total, self.label, self.done = stream, total, label, 0
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+
+    def __call__(self, step=1):
+        self.done = min(self.total, self.done + step)
+        if self.tty:
+            filled = int(30 * self.done / self.total)
+            self.stream.write(
+                f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
+            )
+            self.stream.flush()
+        elif self.done == self.total or self.done % 20 == 0:
+            self.stream.write(f"{self.label}: {self.done}/{self.total}\n")
+
+    def finish(self):
+        if self.tty:
+            self.stream.write(f"  {time.monotonic() - self.started:.1f}s\n")
+
+
+class Command(BaseCommand):
+    help = "Seed the demo newsroom (sections, staff, agencies, blogs, stories) and its logins."
+
+    def handle(self, *args, **options):
+        # Wagtail logs every page it creates and publishes; the bar says it better here.
+        logging.getLogger("wagtail").setLevel(logging.WARNING)
+        bar = ProgressBar(sys.stdout, demo.total_steps(), "Seeding the demo newsroom")
+        report = demo.seed_newsroom(progress=bar)
+        bar.finish()
+        password = self._ensure_users()
+        self.stdout.write(f"Stories: {report.created} created, {report.existing} already there.\n")
+        if report.scheduled_title:
+            self.stdout.write(
+                f"Scheduled: '{report.scheduled_title}' goes live at "
+                f"{report.scheduled_at:%H:%M} UTC; the background worker publishes it.\n"
+            )
+        base = settings.WAGTAILADMIN_BASE_URL
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nThe site:   {base}/\nThe admin:  {base}/admin/\n"
+                f"Logins (password {password}): admin (superuser), editor (publishes), "
+                f"reporter (drafts only)\n"
+            )
+        )
+
+    def _ensure_users(self) -> str:
+        """Create the demo logins once; their password is kept in var/demo-password."""
+        password_file = settings.VAR_DIR / "demo-password"
+        if password_file.exists():
+            password = password_file.read_text().strip()
+        else:
+            password = secrets.token_urlsafe(9)
+            password_file.parent.mkdir(parents=True, exist_ok=True)
+            password_file.write_text(password + "\n")
+        user_model = get_user_model()
+        for username, group, is_superuser in DEMO_USERS:
+            user, created = user_model.objects.get_or_create(
+                username=username,
+                defaults={
+                    "is_superuser": is_superuser,
+                    "is_staff": True,
+                    "email": f"{username}@broadsheet.invalid",
+                    "first_name": username.capitalize(),
+                },
+            )
+            if created or not user.check_password(password):
+                user.set_password(password)
+                user.save()
+            if group:
+                user.groups.add(Group.objects.get(name=group))
+        return password

@@ -1,0 +1,412 @@
+"""The newsroom's content: sections, stories (articles and blog posts), authors, agencies.
+
+Articles and blog posts share one table, StoryPage, so that every listing that mixes them
+(an author's page, a tag, the date archive) is a single query with its photos and bylines
+prefetched, instead of one query per kind of story.
+"""
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.urls import reverse
+from django.utils.functional import cached_property
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.images.models import AbstractImage, AbstractRendition, Image
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+from .blocks import CorrectionBlock, StoryBodyBlock
+from .forms import StoryPageForm
+
+
+class Photo(AbstractImage):
+    """A Wagtail image with the credit a newspaper prints after every caption."""
+
+    credit = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Who took or supplied the photo, printed after the caption: 'AFP photo'.",
+    )
+
+    admin_form_fields = (*Image.admin_form_fields, "credit")
+
+    class Meta(AbstractImage.Meta):
+        # Wagtail's image chooser checks this permission by this codename.
+        permissions = [("choose_image", "Can choose image")]
+
+
+class PhotoRendition(AbstractRendition):
+    image = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="renditions")
+
+    class Meta:
+        unique_together = (("image", "filter_spec", "focal_point_key"),)
+
+
+class Author(index.Indexed, models.Model):
+    """A member of staff, or a regular contributor, who writes under their own name."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    role = models.CharField(max_length=200, blank=True, help_text="e.g. 'Health correspondent'")
+    bio = models.TextField(blank=True)
+    photo = models.ForeignKey(
+        Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("role"),
+        FieldPanel("bio"),
+        FieldPanel("photo"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("news:author", args=[self.slug])
+
+
+class Agency(index.Indexed, models.Model):
+    """A wire agency whose copy the paper republishes under the agency's byline."""
+
+    name = models.CharField(max_length=200, help_text="e.g. 'Agence France-Presse'")
+    byline_name = models.CharField(max_length=60, help_text="As printed in bylines, e.g. 'AFP'")
+    slug = models.SlugField(max_length=200, unique=True)
+    website = models.URLField(blank=True)
+    about = models.TextField(blank=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("byline_name"),
+        FieldPanel("slug"),
+        FieldPanel("website"),
+        FieldPanel("about"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self):
+        return self.byline_name
+
+    def get_absolute_url(self):
+        return reverse("news:agency", args=[self.slug])
+
+
+class StoryQuerySet(PageQuerySet):
+    """Reads of stories, written once and shared by pages, feeds, sitemaps and the digest."""
+
+    def in_section(self, section):
+        return self.descendant_of(section)
+
+    def latest_first(self):
+        return self.order_by("-first_published_at", "-pk")
+
+    def by_author(self, author):
+        return self.filter(bylines__author=author)
+
+    def tagged(self, tag):
+        return self.filter(tagged_items__tag=tag)
+
+    def for_listing(self):
+        """Everything a story card shows, in a fixed number of queries however many cards."""
+        return self.select_related("lead_photo", "agency").prefetch_related(
+            Prefetch("lead_photo__renditions", to_attr="prefetched_renditions"),
+            Prefetch("bylines", queryset=Byline.objects.select_related("author")),
+        )
+
+
+StoryManager = PageManager.from_queryset(StoryQuerySet)
+
+
+def paginate(request, queryset, *, per_page=None):
+    """One page of a listing, from ?page=N.
+
+    A page number that is not a number shows the first page (links that lost their
+    number still work); a number past the end is a 404, so crawlers stop there.
+    """
+    paginator = Paginator(queryset, per_page or settings.BROADSHEET_LISTING_PAGE_SIZE)
+    try:
+        return paginator.page(request.GET.get("page", 1))
+    except PageNotAnInteger:
+        return paginator.page(1)
+    except EmptyPage as exc:
+        if paginator.count == 0:
+            return paginator.page(1)
+        raise Http404("There is no such page of stories.") from exc
+
+
+class HomePage(Page):
+    """The front page: lead story, top stories, a block per section, the latest blog posts."""
+
+    lead_story = models.ForeignKey(
+        "news.ArticlePage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Leave empty to lead with the newest story.",
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("lead_story"),
+        InlinePanel(
+            "top_stories",
+            label="Top stories",
+            heading="Top stories",
+            help_text="Pick and order today's top stories; the newest fill any gap.",
+        ),
+    ]
+    subpage_types = ["news.SectionPage", "news.BlogIndexPage"]
+    max_count = 1
+
+    TOP_STORY_COUNT = 6
+    SECTION_STORY_COUNT = 4
+    BLOG_POST_COUNT = 4
+
+    def get_context(self, request, *args, **kwargs):
+        from .services import front_page
+
+        context = super().get_context(request, *args, **kwargs)
+        context["front"] = front_page(home=self)
+        return context
+
+
+class HomeTopStory(Orderable):
+    home = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="top_stories")
+    story = models.ForeignKey("news.ArticlePage", on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("story")]
+
+
+class SectionPage(Page):
+    """A section of the paper; sections nest (News, World, Middle East)."""
+
+    intro = models.TextField(blank=True, help_text="One or two sentences shown at the top.")
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["news.HomePage", "news.SectionPage"]
+    subpage_types = ["news.SectionPage", "news.ArticlePage"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        stories = ArticlePage.objects.live().in_section(self).latest_first().for_listing()
+        context["stories"] = paginate(request, stories)
+        context["subsections"] = self.get_children().live().type(SectionPage)
+        return context
+
+
+class StoryPage(Page):
+    """What articles and blog posts have in common: a headline over a dated, signed body.
+
+    `last_updated_at` is when the story last changed in substance. Every publish moves it
+    unless the editor marks the update as minor (a typo, a caption), so "Last updated"
+    tells readers something true.
+    """
+
+    standfirst = models.TextField(
+        max_length=400, help_text="One sentence under the headline that sums up the story."
+    )
+    agency = models.ForeignKey(
+        Agency,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stories",
+        help_text="For wire copy: the agency named in the byline.",
+    )
+    dateline = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="Where the story was reported from, e.g. 'Beirut'. Printed in capitals.",
+    )
+    lead_photo = models.ForeignKey(
+        Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lead_photo_caption = models.CharField(max_length=400, blank=True)
+    body = StreamField(StoryBodyBlock())
+    corrections = StreamField(
+        [("correction", CorrectionBlock())],
+        blank=True,
+        help_text="Dated notes shown at the end of the story.",
+    )
+    tags = ClusterTaggableManager(through="news.StoryTag", blank=True)
+    comments_open = models.BooleanField(default=True)
+    votes_open = models.BooleanField(default=True)
+    minor_update = models.BooleanField(
+        default=False,
+        verbose_name="This is a minor update",
+        help_text="Tick for a typo or a caption fix: 'Last updated' will not change.",
+    )
+    last_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = StoryManager()
+    base_form_class = StoryPageForm
+    is_creatable = False
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("standfirst"),
+        index.SearchField("body"),
+        index.FilterField("first_published_at"),
+    ]
+
+    class Meta:
+        indexes = [models.Index(fields=["last_updated_at"])]
+
+    @property
+    def headline(self):
+        return self.title
+
+    def with_content_json(self, content):
+        """Keep `last_updated_at` from the live row: revisions must not roll it back."""
+        obj = super().with_content_json(content)
+        obj.last_updated_at = self.last_updated_at
+        return obj
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["breadcrumbs"] = self.get_ancestors().filter(depth__gt=1)
+        context["related_stories"] = self.related_stories()
+        if self.lead_photo_id:
+            # All renditions of the lead photo in one query, whatever sizes the page asks for.
+            self.lead_photo.prefetched_renditions = list(self.lead_photo.renditions.all())
+        return context
+
+    def related_stories(self, limit=4):
+        """Stories from the same section or blog, and stories sharing tags, best first."""
+        tag_ids = [tag.pk for tag in self.tags.all()]
+        parent_path = self.path[: -self.steplen]
+        same_parent = Q(path__startswith=parent_path, depth=self.depth)
+        shared_tags = Q(tagged_items__tag_id__in=tag_ids)
+        return list(
+            StoryPage.objects.live()
+            .exclude(pk=self.pk)
+            .filter(same_parent | shared_tags)
+            .annotate(shared_tags=Count("tagged_items", filter=shared_tags, distinct=True))
+            .order_by("-shared_tags", "-first_published_at")
+            .for_listing()[:limit]
+        )
+
+    @cached_property
+    def ordered_bylines(self):
+        return list(self.bylines.all())
+
+
+class Byline(Orderable):
+    story = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="bylines")
+
+    panels = [FieldPanel("author")]
+
+
+class StoryTag(TaggedItemBase):
+    content_object = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+STORY_PROMOTE_PANELS = [
+    *Page.promote_panels,
+    MultiFieldPanel(
+        [FieldRowPanel([FieldPanel("comments_open"), FieldPanel("votes_open")])],
+        heading="Readers",
+    ),
+]
+
+
+class ArticlePage(StoryPage):
+    """A news story, written by staff or taken from a wire agency."""
+
+    content_panels = [
+        FieldPanel("title", heading="Headline"),
+        FieldPanel("standfirst"),
+        MultiFieldPanel(
+            [InlinePanel("bylines", label="Author"), FieldPanel("agency"), FieldPanel("dateline")],
+            heading="Byline",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("lead_photo"), FieldPanel("lead_photo_caption")], heading="Lead photo"
+        ),
+        FieldPanel("body"),
+        FieldPanel("tags"),
+        FieldPanel("corrections"),
+        FieldPanel("minor_update"),
+    ]
+    promote_panels = STORY_PROMOTE_PANELS
+    parent_page_types = ["news.SectionPage"]
+    subpage_types = []
+    template = "news/article_page.html"
+
+    objects = StoryManager()
+
+    class Meta:
+        verbose_name = "article"
+
+
+class BlogIndexPage(Page):
+    """A blog: a named column with its own writers and its own stream of posts."""
+
+    intro = models.TextField(blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        InlinePanel("contributors", label="Writer", heading="Writers"),
+    ]
+    parent_page_types = ["news.HomePage"]
+    subpage_types = ["news.BlogPostPage"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        posts = BlogPostPage.objects.live().child_of(self).latest_first().for_listing()
+        context["stories"] = paginate(request, posts)
+        context["writers"] = [c.author for c in self.contributors.select_related("author")]
+        return context
+
+
+class BlogContributor(Orderable):
+    blog = ParentalKey(BlogIndexPage, on_delete=models.CASCADE, related_name="contributors")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("author")]
+
+
+class BlogPostPage(StoryPage):
+    """A post on one of the paper's blogs."""
+
+    content_panels = [
+        FieldPanel("title", heading="Headline"),
+        FieldPanel("standfirst"),
+        InlinePanel("bylines", label="Author", heading="Byline"),
+        MultiFieldPanel(
+            [FieldPanel("lead_photo"), FieldPanel("lead_photo_caption")], heading="Lead photo"
+        ),
+        FieldPanel("body"),
+        FieldPanel("tags"),
+        FieldPanel("corrections"),
+        FieldPanel("minor_update"),
+    ]
+    promote_panels = STORY_PROMOTE_PANELS
+    parent_page_types = ["news.BlogIndexPage"]
+    subpage_types = []
+    template = "news/blog_post_page.html"
+
+    objects = StoryManager()
+
+    class Meta:
+        verbose_name = "blog post"

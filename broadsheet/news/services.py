@@ -1,0 +1,197 @@
+"""Writes and composite reads of the newsroom.
+
+Views, the admin's signal receivers, tasks, commands and the demo seeder all call these
+functions, so the demo cannot drift from the product.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+from .models import ArticlePage, BlogPostPage, HomePage, SectionPage, StoryPage
+
+logger = logging.getLogger(__name__)
+
+
+# Publishing ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def publish_story(*, parent: Page, story: StoryPage, user=None) -> StoryPage:
+    """Add `story` under `parent` (a section or a blog) and publish it now.
+
+    If the story has a `go_live_at` in the future it is scheduled instead, exactly as when
+    an editor presses "Publish" on a scheduled page in the admin.
+    """
+    parent.add_child(instance=story)
+    story.save_revision(user=user).publish(user=user)
+    story.refresh_from_db()
+    return story
+
+
+def record_publication(*, story: StoryPage) -> None:
+    """Move the story's "Last updated" time, unless the editor marked the update minor.
+
+    Called each time a story is published, by an editor or by the scheduler. The first
+    publication sets it to the publication time, as the reference page shows it.
+    """
+    if story.minor_update and story.last_updated_at is not None:
+        updated_at = story.last_updated_at
+    else:
+        updated_at = story.last_published_at or timezone.now()
+    StoryPage.objects.filter(pk=story.pk).update(last_updated_at=updated_at, minor_update=False)
+    story.last_updated_at = updated_at
+    story.minor_update = False
+
+
+def backdate_story(
+    *, story: StoryPage, published_at: datetime, updated_at: datetime | None = None
+) -> None:
+    """Record that a story first appeared at `published_at` (imported or demo copy)."""
+    updated_at = updated_at or published_at
+    StoryPage.objects.filter(pk=story.pk).update(
+        first_published_at=published_at,
+        last_published_at=updated_at,
+        last_updated_at=updated_at,
+    )
+    story.first_published_at = published_at
+    story.last_published_at = story.last_updated_at = updated_at
+
+
+def schedule_publication_check(*, at: datetime) -> None:
+    """Ask the background worker to publish and expire whatever is due at `at`.
+
+    Stock Wagtail publishes scheduled pages only when someone runs `publish_scheduled`
+    from cron; here each scheduled time queues a task for that moment, so the worker that
+    already runs beside the site does it. The task is idempotent: an extra one is harmless.
+    """
+    from .tasks import publish_scheduled_task
+
+    if not publish_scheduled_task.get_backend().supports_defer:
+        logger.warning(
+            "The task backend cannot run tasks later; scheduled stories due at %s need "
+            "`manage.py publish_scheduled` run from cron.",
+            at.isoformat(),
+        )
+        return
+    publish_scheduled_task.using(run_after=at).enqueue()
+
+
+# Reading ------------------------------------------------------------------------------
+
+
+@dataclass
+class FrontPage:
+    lead: ArticlePage | None = None
+    top_stories: list[ArticlePage] = field(default_factory=list)
+    sections: list[tuple[SectionPage, list[ArticlePage]]] = field(default_factory=list)
+    blog_posts: list[BlogPostPage] = field(default_factory=list)
+
+
+def front_page(*, home: HomePage) -> FrontPage:
+    """The stories of the front page: the editor's picks first, the newest fill the gaps.
+
+    A story appears once: a story that leads or is a top story is left out of its
+    section's block.
+    """
+    articles = ArticlePage.objects.live().descendant_of(home).latest_first().for_listing()
+    newest = list(articles[: 1 + HomePage.TOP_STORY_COUNT * 2])
+    picked_ids = [pick.story_id for pick in home.top_stories.all()]
+    if home.lead_story_id:
+        picked_ids.insert(0, home.lead_story_id)
+    picked = {story.pk: story for story in articles.filter(pk__in=picked_ids)}
+
+    ordered = [picked[pk] for pk in dict.fromkeys(picked_ids) if pk in picked]
+    ordered += [story for story in newest if story.pk not in picked]
+    if not home.lead_story_id or home.lead_story_id not in picked:
+        # No live lead chosen: the newest story leads, the editor's picks follow it.
+        newest_story = newest[0] if newest else None
+        if newest_story:
+            ordered = [newest_story, *[s for s in ordered if s.pk != newest_story.pk]]
+    front = FrontPage(
+        lead=ordered[0] if ordered else None, top_stories=ordered[1 : 1 + HomePage.TOP_STORY_COUNT]
+    )
+
+    shown = {story.pk for story in [front.lead, *front.top_stories] if story}
+    for section in home.get_children().live().type(SectionPage).specific():
+        stories = list(
+            articles.in_section(section).exclude(pk__in=shown)[: HomePage.SECTION_STORY_COUNT]
+        )
+        if stories:
+            front.sections.append((section, stories))
+    front.blog_posts = list(
+        BlogPostPage.objects.live()
+        .descendant_of(home)
+        .latest_first()
+        .for_listing()[: HomePage.BLOG_POST_COUNT]
+    )
+    return front
+
+
+# Roles --------------------------------------------------------------------------------
+
+REPORTERS = "Reporters"
+EDITORS = "Editors"
+
+ROLE_PAGE_PERMISSIONS = {
+    REPORTERS: ["add_page", "change_page"],
+    EDITORS: ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"],
+}
+ROLE_IMAGE_PERMISSIONS = {
+    REPORTERS: ["add_photo", "choose_image"],
+    EDITORS: ["add_photo", "change_photo", "choose_image", "delete_photo"],
+}
+ROLE_MODEL_PERMISSIONS = {
+    REPORTERS: ["access_admin", "view_author", "view_agency"],
+    EDITORS: [
+        "access_admin",
+        "add_author",
+        "change_author",
+        "view_author",
+        "add_agency",
+        "change_agency",
+        "view_agency",
+        "add_redirect",
+        "change_redirect",
+        "delete_redirect",
+    ],
+}
+
+
+def ensure_newsroom_roles() -> dict[str, Group]:
+    """Create the newsroom's roles, or bring them back to their documented permissions.
+
+    Reporters write and submit drafts but cannot publish; editors publish, schedule,
+    unpublish and manage authors and agencies. Safe to run any number of times.
+    """
+    root_page = Page.get_first_root_node()
+    root_collection = Collection.get_first_root_node()
+    if root_page is None or root_collection is None:
+        return {}
+    groups = {}
+    for role in (REPORTERS, EDITORS):
+        group, _ = Group.objects.get_or_create(name=role)
+        groups[role] = group
+        group.permissions.add(*Permission.objects.filter(codename__in=ROLE_MODEL_PERMISSIONS[role]))
+        for codename in ROLE_PAGE_PERMISSIONS[role]:
+            GroupPagePermission.objects.get_or_create(
+                group=group,
+                page=root_page,
+                permission=Permission.objects.get(
+                    content_type__app_label="wagtailcore", codename=codename
+                ),
+            )
+        for codename in ROLE_IMAGE_PERMISSIONS[role]:
+            GroupCollectionPermission.objects.get_or_create(
+                group=group,
+                collection=root_collection,
+                permission=Permission.objects.get(
+                    content_type__app_label="news", codename=codename
+                ),
+            )
+    return groups

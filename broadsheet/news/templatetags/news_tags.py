@@ -1,0 +1,37 @@
+import re
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+OPENING_PARAGRAPH = re.compile(r"^\s*<p\b[^>]*>")
+
+
+@register.inclusion_tag("components/byline_names.html")
+def byline_names(story):
+    """The names a byline prints: the authors, linked to their pages, then the agency."""
+    return {
+        "authors": [byline.author for byline in story.bylines.all()],
+        "agency": story.agency,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def story_body(context, story):
+    """The story body, with the dateline opening its first paragraph ("BEIRUT —").
+
+    The dateline is typeset inside the paragraph, as newspapers print it, rather than as
+    a separate line; the first paragraph block's opening <p> tag is where it goes.
+    """
+    parts = []
+    dateline = format_html('<span class="dateline">{} —</span> ', story.dateline.upper())
+    dateline_pending = bool(story.dateline)
+    for block in story.body:
+        html = block.render(context=context.flatten())
+        if dateline_pending and block.block_type == "paragraph":
+            html, count = OPENING_PARAGRAPH.subn(lambda m: m.group(0) + dateline, html, count=1)
+            dateline_pending = count == 0
+        parts.append(html)
+    return mark_safe("".join(parts))  # each block renders escaped HTML

@@ -1,0 +1,89 @@
+"""Listings that are not pages in the tree: authors, agencies, tags, the date archive."""
+
+import calendar
+from datetime import date, datetime, time, timedelta
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from taggit.models import Tag
+
+from .models import Agency, ArticlePage, Author, StoryPage, paginate
+
+
+def author_detail(request, slug):
+    author = get_object_or_404(Author.objects.select_related("photo"), slug=slug)
+    stories = StoryPage.objects.live().by_author(author).latest_first().for_listing()
+    return render(
+        request,
+        "news/author.html",
+        {
+            "author": author,
+            "stories": paginate(request, stories),
+        },
+    )
+
+
+def agency_detail(request, slug):
+    agency = get_object_or_404(Agency, slug=slug)
+    stories = ArticlePage.objects.live().filter(agency=agency).latest_first().for_listing()
+    return render(
+        request,
+        "news/agency.html",
+        {
+            "agency": agency,
+            "stories": paginate(request, stories),
+        },
+    )
+
+
+def tag_detail(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    stories = StoryPage.objects.live().tagged(tag).latest_first().for_listing()
+    return render(request, "news/tag.html", {"tag": tag, "stories": paginate(request, stories)})
+
+
+def archive_index(request):
+    """Months that have stories, newest first, with how many each has."""
+    months = StoryPage.objects.live().dates("first_published_at", "month", order="DESC")
+    return render(request, "news/archive_index.html", {"months": months})
+
+
+def archive(request, year, month=None, day=None):
+    """Stories first published in a year, a month or on a day, in the newsroom's time zone.
+
+    The URL only lets digits through; a date that does not exist (2026/02/30) is a 404.
+    """
+    try:
+        if day is not None:
+            start = date(year, month, day)
+            end = start + timedelta(days=1)
+            period = "day"
+        elif month is not None:
+            start = date(year, month, 1)
+            end = date(year, month, calendar.monthrange(year, month)[1]) + timedelta(days=1)
+            period = "month"
+        else:
+            start, end, period = date(year, 1, 1), date(year + 1, 1, 1), "year"
+    except (ValueError, OverflowError) as exc:
+        raise Http404("There is no such date.") from exc
+
+    zone = timezone.get_current_timezone()
+    stories = (
+        StoryPage.objects.live()
+        .filter(
+            first_published_at__gte=datetime.combine(start, time.min, tzinfo=zone),
+            first_published_at__lt=datetime.combine(end, time.min, tzinfo=zone),
+        )
+        .latest_first()
+        .for_listing()
+    )
+    return render(
+        request,
+        "news/archive.html",
+        {
+            "period": period,
+            "start": start,
+            "stories": paginate(request, stories),
+        },
+    )

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.urls import include, path, re_path
+from django.views.static import serve
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("", include("broadsheet.news.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Run-time uploads on one machine; behind S3 or a CDN SERVE_MEDIA is off.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
+
+urlpatterns += [path("", include(wagtail_urls))]
