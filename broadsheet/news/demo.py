@@ -14,7 +14,6 @@ from datetime import timedelta
 from django.core.files.images import ImageFile
 from django.utils import timezone
 from django.utils.text import slugify
-from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
 from . import services
@@ -27,7 +26,6 @@ from .models import (
     BlogIndexPage,
     BlogPostPage,
     Byline,
-    HomePage,
     Photo,
     SectionPage,
 )
@@ -420,33 +418,6 @@ def _ensure_photos(count, progress):
     return photos
 
 
-def _ensure_home():
-    """The site's home page: replaces Wagtail's "Welcome" page on a fresh install."""
-    home = HomePage.objects.first()
-    if home is None:
-        root = Page.get_first_root_node()
-        home = HomePage(title="Home", slug="home-page")
-        root.add_child(instance=home)
-        home.save_revision().publish()
-        site = Site.objects.filter(is_default_site=True).first()
-        welcome = site.root_page if site else None
-        if site:
-            site.root_page = home
-            site.site_name = "The Northgate Courier"
-            site.save()
-        else:
-            Site.objects.create(
-                hostname="localhost",
-                port=80,
-                root_page=home,
-                is_default_site=True,
-                site_name="The Northgate Courier",
-            )
-        if welcome is not None and welcome.specific_class is Page:
-            welcome.delete()
-    return home
-
-
 def _child(parent, model, slug):
     return model.objects.child_of(parent).filter(slug=slug).first()
 
@@ -455,7 +426,7 @@ def seed_newsroom(*, progress: Callable[[int], None] = lambda n: None, now=None)
     """Create the demo newsroom, or complete it if a previous run stopped half-way."""
     now = now or timezone.now()
     report = SeedReport()
-    home = _ensure_home()
+    home = services.ensure_home_page(site_name="The Northgate Courier")
 
     sections = {}
     for path, title, intro in SECTIONS:

@@ -8,7 +8,7 @@ prefetched, instead of one query per kind of story.
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -282,16 +282,24 @@ class StoryPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        # Everything the page shows is loaded here in a fixed number of queries, however
+        # many authors, tags, photos or related stories the story has.
+        prefetch_related_objects(
+            [self], Prefetch("bylines", queryset=Byline.objects.select_related("author"))
+        )
         context["breadcrumbs"] = self.get_ancestors().filter(depth__gt=1)
         context["related_stories"] = self.related_stories()
         if self.lead_photo_id:
-            # All renditions of the lead photo in one query, whatever sizes the page asks for.
             self.lead_photo.prefetched_renditions = list(self.lead_photo.renditions.all())
         return context
 
+    @cached_property
+    def tag_list(self):
+        return list(self.tags.all())
+
     def related_stories(self, limit=4):
         """Stories from the same section or blog, and stories sharing tags, best first."""
-        tag_ids = [tag.pk for tag in self.tags.all()]
+        tag_ids = [tag.pk for tag in self.tag_list]
         parent_path = self.path[: -self.steplen]
         same_parent = Q(path__startswith=parent_path, depth=self.depth)
         shared_tags = Q(tagged_items__tag_id__in=tag_ids)
@@ -303,10 +311,6 @@ class StoryPage(Page):
             .order_by("-shared_tags", "-first_published_at")
             .for_listing()[:limit]
         )
-
-    @cached_property
-    def ordered_bylines(self):
-        return list(self.bylines.all())
 
 
 class Byline(Orderable):

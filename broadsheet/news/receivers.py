@@ -24,9 +24,10 @@ def on_revision_saved(sender, instance, **kwargs):
 def on_page_saved(sender, instance, **kwargs):
     from .services import schedule_publication_check
 
-    expire_at = getattr(instance, "expire_at", None) if isinstance(instance, Page) else None
-    if instance.live and expire_at and expire_at > timezone.now():
-        schedule_publication_check(at=expire_at)
+    if not isinstance(instance, Page) or not (instance.live and instance.expire_at):
+        return
+    if instance.expire_at > timezone.now():
+        schedule_publication_check(at=instance.expire_at)
 
 
 def ensure_roles_after_migrate(sender, **kwargs):

@@ -11,11 +11,45 @@ from datetime import datetime
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+from wagtail.models import (
+    Collection,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    Site,
+)
 
 from .models import ArticlePage, BlogPostPage, HomePage, SectionPage, StoryPage
 
 logger = logging.getLogger(__name__)
+
+
+# Setting up ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ensure_home_page(*, site_name: str) -> HomePage:
+    """The front page of the default site, created on first run.
+
+    A fresh Wagtail database holds a generic "Welcome" page as the site root; it is
+    replaced by the paper's HomePage. Safe to run again: an existing HomePage is kept.
+    """
+    home = HomePage.objects.first()
+    if home is not None:
+        return home
+    root = Page.get_first_root_node()
+    site = Site.objects.filter(is_default_site=True).first()
+    welcome = site.root_page if site else None
+    home = HomePage(title="Home", slug="front-page")
+    root.add_child(instance=home)
+    home.save_revision().publish()
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": site_name},
+    )
+    if welcome is not None and welcome.specific_class is Page:
+        welcome.delete()
+    return home
 
 
 # Publishing ---------------------------------------------------------------------------

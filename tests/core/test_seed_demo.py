@@ -1,0 +1,97 @@
+"""The demo newsroom: seeded through the services, complete, and never duplicated.
+
+Seeding takes seconds, so it runs once for the whole class (Django's setUpTestData) and
+each test reads the result inside its own rolled-back transaction.
+"""
+
+import io
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import TestCase, override_settings
+from wagtail.models import Site
+
+from broadsheet.news.models import (
+    Agency,
+    ArticlePage,
+    Author,
+    BlogIndexPage,
+    BlogPostPage,
+    SectionPage,
+    StoryPage,
+)
+
+VAR_DIR = Path(tempfile.mkdtemp(prefix="broadsheet-demo-test-"))
+
+
+def seed():
+    output = io.StringIO()
+    call_command("seed_demo", stdout=output)
+    return output.getvalue()
+
+
+def block_types(story):
+    return [block.block_type for block in story.body]
+
+
+@override_settings(VAR_DIR=VAR_DIR)
+class DemoNewsroomTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        with override_settings(VAR_DIR=VAR_DIR):
+            cls.output = seed()
+
+    def test_demo_newsroom_has_what_the_issue_asks_for(self):
+        articles = ArticlePage.objects.live()
+
+        assert SectionPage.objects.live().count() >= 6
+        assert SectionPage.objects.filter(depth__gte=5).exists(), "no nested sections"
+        assert articles.count() >= 60
+        assert Agency.objects.count() >= 2 and Author.objects.count() >= 4
+        assert BlogIndexPage.objects.live().count() == 2
+        assert BlogPostPage.objects.live().count() >= 10
+        oldest = articles.order_by("first_published_at").first().first_published_at
+        assert (articles.latest_first().first().first_published_at - oldest).days >= 21
+
+    def test_every_demo_article_has_a_credited_captioned_photo_and_a_real_body(self):
+        for story in ArticlePage.objects.live().select_related("lead_photo"):
+            assert story.lead_photo and story.lead_photo.credit and story.lead_photo_caption
+            assert block_types(story).count("crosshead") == 2, story.title
+            assert "quote" in block_types(story)
+
+    def test_demo_has_corrections_updates_wire_copy_and_a_scheduled_story(self):
+        stories = list(StoryPage.objects.live())
+
+        assert any(story.corrections for story in stories)
+        assert any(story.last_updated_at > story.first_published_at for story in stories)
+        assert ArticlePage.objects.live().filter(agency__isnull=False).exists()
+        assert ArticlePage.objects.filter(live=False, go_live_at__isnull=False).count() == 1
+        assert "goes live at" in self.output
+
+    def test_demo_site_root_is_the_papers_front_page(self):
+        site = Site.objects.get(is_default_site=True)
+
+        assert site.root_page.specific_class.__name__ == "HomePage"
+        assert self.client.get("/").status_code == 200
+
+    def test_demo_logins_are_printed_and_work(self):
+        password = (VAR_DIR / "demo-password").read_text().strip()
+
+        assert f"password {password}" in self.output
+        assert self.client.login(username="editor", password=password)
+        editor = get_user_model().objects.get(username="editor")
+        assert editor.groups.filter(name="Editors").exists()
+
+    def test_seeding_again_duplicates_nothing(self):
+        counts = (StoryPage.objects.count(), Author.objects.count(), SectionPage.objects.count())
+
+        output = seed()
+
+        assert (
+            StoryPage.objects.count(),
+            Author.objects.count(),
+            SectionPage.objects.count(),
+        ) == counts
+        assert "Stories: 0 created" in output
