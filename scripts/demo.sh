@@ -12,7 +12,8 @@ if [ ! -s var/secret-key ]; then
   "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key
 fi
 export DJANGO_SETTINGS_MODULE=broadsheet.settings.production
-export SECRET_KEY="$(cat var/secret-key)"
+SECRET_KEY="$(cat var/secret-key)"
+export SECRET_KEY
 export HTTPS=false
 export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
 PORT=${PORT:-8000}

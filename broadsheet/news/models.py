@@ -274,6 +274,14 @@ class StoryPage(Page):
     def headline(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        # Bylines added in code (imports, the demo, wire ingest) have no sort_order until
+        # they are numbered here; without it the database decides the order of names.
+        for position, byline in enumerate(self.bylines.all()):
+            if byline.sort_order is None:
+                byline.sort_order = position
+        return super().save(*args, **kwargs)
+
     def with_content_json(self, content):
         """Keep `last_updated_at` from the live row: revisions must not roll it back."""
         obj = super().with_content_json(content)

@@ -99,7 +99,7 @@ def test_scheduling_queues_the_publication_task_for_the_go_live_time(news, make_
     assert [r.task.run_after for r in queued] == [go_live]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_publishes_a_scheduled_story_at_its_time(news, make_article):
     database_queue = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     go_live = timezone.now() + timedelta(hours=2)
