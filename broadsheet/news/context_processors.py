@@ -11,7 +11,8 @@ def newsroom(request):
     if site is not None:
         sections = SectionPage.objects.live().child_of(site.root_page).in_menu()
     return {
-        "paper_name": settings.WAGTAIL_SITE_NAME,
+        # The site record's name (editable in the admin) wins over the setting.
+        "paper_name": (site.site_name if site else "") or settings.WAGTAIL_SITE_NAME,
         "nav_sections": sections,
         "site_root": site.root_page if site else None,
     }

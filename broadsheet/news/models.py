@@ -201,6 +201,8 @@ class SectionPage(Page):
     intro = models.TextField(blank=True, help_text="One or two sentences shown at the top.")
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
+    # New sections appear in the masthead's navigation unless an editor unticks it.
+    show_in_menus_default = True
     parent_page_types = ["news.HomePage", "news.SectionPage"]
     subpage_types = ["news.SectionPage", "news.ArticlePage"]
 

@@ -176,7 +176,7 @@ def test_unknown_or_impossible_addresses_give_the_styled_404(client, home, news,
     response = client.get(url)
 
     assert response.status_code == 404
-    assert b"We can't find that page" in response.content
+    assert "We can’t find that page".encode() in response.content
     assert b'class="masthead"' in response.content
 
 

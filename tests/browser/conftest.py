@@ -1,0 +1,144 @@
+"""Fixtures for reading the site in a real browser: headless Chromium driven by Playwright.
+
+The browser is Debian's Chromium (Playwright cannot download its own here); set
+CHROMIUM_PATH to use another binary. Without one, every browser test is skipped.
+"""
+
+import os
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from broadsheet.news import services
+from broadsheet.news.models import HomePage
+
+# Playwright's sync API keeps an asyncio event loop running in the main thread for the
+# whole session, and Django refuses database access from a thread with a running loop.
+# The fixtures and the live server's connection are plain synchronous code, so relax it.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 320, "height": 640}
+
+NEWSROOM_TZ = ZoneInfo("Europe/London")
+LEAD_PUBLISHED = datetime(2025, 3, 4, 9, 15, tzinfo=NEWSROOM_TZ)
+LEAD_UPDATED = datetime(2025, 3, 4, 11, 40, tzinfo=NEWSROOM_TZ)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run; each test gets its own context (cookies, cache)."""
+    if not (Path(CHROMIUM_PATH).is_file() and os.access(CHROMIUM_PATH, os.X_OK)):
+        pytest.skip(f"No Chromium executable at {CHROMIUM_PATH}; install it or set CHROMIUM_PATH")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Django keeps each thread's database connections in an asgiref Local, which hands out
+    # a separate set once an event loop is running in the thread. Keep the main thread on
+    # the connections it had (the ones the test database was created and serialized on).
+    main_thread_connections = {alias: connections[alias] for alias in connections}
+    with sync_api.sync_playwright() as playwright:
+        for alias, connection in main_thread_connections.items():
+            connections[alias] = connection
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+def restore_migrated_rows():
+    """Empty the test database, then put back the rows its migrations created."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+    connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+    ContentType.objects.clear_cache()
+    cache.clear()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def migrated_rows_restored(browser, django_db_setup, django_db_blocker):
+    """Start and leave these tests with the database as migrations left it.
+
+    Live-server tests are transactional: the database is flushed after each one, which
+    also wipes the rows Wagtail's migrations create (root page, root collection, default
+    site), so each browser test restores them first (serialized rollback, see `site_url`).
+    That needs the database as migrations left it, but an earlier transactional test
+    without serialized rollback may have flushed it and re-created the content types under
+    new ids; and a later such test expects those rows back. Reset on the way in and out.
+    """
+    with django_db_blocker.unblock():
+        restore_migrated_rows()
+    yield
+    with django_db_blocker.unblock():
+        restore_migrated_rows()
+
+
+@pytest.fixture
+def site_url(live_server, django_db_serialized_rollback):
+    """The live server's address, over a database holding what migrations created."""
+    return live_server.url
+
+
+@pytest.fixture
+def open_browser(browser, site_url):
+    """Open a fresh browser tab on the live site: ``open_browser(viewport=PHONE)``."""
+    contexts = []
+
+    def open_(viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport, base_url=site_url)
+        context.set_default_timeout(5_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_browser):
+    """A browser tab at desktop width (1280 x 900)."""
+    return open_browser()
+
+
+@pytest.fixture
+def newsroom(home, news, make_article):
+    """A front page as readers find it on a normal day.
+
+    Eight stories: the editor's lead, six top stories, and one older story that falls
+    through to the News section block. The lead has a fixed publication and update time
+    so its byline can be checked to the minute.
+    """
+    news.show_in_menus = True  # as editors set it, so News is in the masthead's nav
+    news.save_revision().publish()
+    for n in range(7):
+        make_article(
+            title=f"Harbour works reach day {n + 1}",
+            slug=f"harbour-works-day-{n + 1}",
+            published_at=LEAD_PUBLISHED.replace(day=1 + n % 3, hour=8 + n),
+        )
+    lead = make_article(
+        title="Council approves new library for Northgate",
+        slug="council-approves-new-library",
+    )
+    services.backdate_story(story=lead, published_at=LEAD_PUBLISHED, updated_at=LEAD_UPDATED)
+
+    front = HomePage.objects.get(pk=home.pk)
+    front.lead_story = lead
+    front.save_revision().publish()
+    return SimpleNamespace(home=front, news=news, lead=lead)
