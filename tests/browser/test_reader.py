@@ -30,9 +30,7 @@ def top_of(locator):
 def test_front_page_shows_masthead_lead_story_section_and_newsletter(page, newsroom):
     page.goto("/")
 
-    expect(
-        page.get_by_role("banner").get_by_role("link", name=PAPER_NAME)
-    ).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name=PAPER_NAME)).to_be_visible()
     expect(page).to_have_title(re.compile(re.escape(PAPER_NAME)))
     top_stories = page.get_by_role("region", name="Top stories")
     lead_link = top_stories.get_by_role("heading", level=2).get_by_role("link")
