@@ -11,10 +11,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
-from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 
 from broadsheet.news import services
 from broadsheet.news.models import HomePage
@@ -59,33 +56,6 @@ def browser():
         )
         yield browser
         browser.close()
-
-
-def restore_migrated_rows():
-    """Empty the test database, then put back the rows its migrations created."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
-    connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
-    ContentType.objects.clear_cache()
-    cache.clear()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def migrated_rows_restored(browser, django_db_setup, django_db_blocker):
-    """Start and leave these tests with the database as migrations left it.
-
-    Live-server tests are transactional: the database is flushed after each one, which
-    also wipes the rows Wagtail's migrations create (root page, root collection, default
-    site), so each browser test restores them first (serialized rollback, see `site_url`).
-    That needs the database as migrations left it, but an earlier transactional test
-    without serialized rollback may have flushed it and re-created the content types under
-    new ids; and a later such test expects those rows back. Reset on the way in and out.
-    """
-    with django_db_blocker.unblock():
-        restore_migrated_rows()
-    yield
-    with django_db_blocker.unblock():
-        restore_migrated_rows()
 
 
 @pytest.fixture
