@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("engagement/", include("broadsheet.engagement.urls")),
     path("", include("broadsheet.news.urls")),
 ]
 

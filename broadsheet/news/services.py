@@ -126,6 +126,14 @@ class FrontPage:
     sections: list[tuple[SectionPage, list[ArticlePage]]] = field(default_factory=list)
     blog_posts: list[BlogPostPage] = field(default_factory=list)
 
+    def all_stories(self) -> list:
+        """Every story on the front page, for per-story lookups made in one query."""
+        stories = [self.lead] if self.lead else []
+        stories += self.top_stories + self.blog_posts
+        for _, section_stories in self.sections:
+            stories += section_stories
+        return stories
+
 
 def front_page(*, home: HomePage) -> FrontPage:
     """The stories of the front page: the editor's picks first, the newest fill the gaps.

@@ -35,6 +35,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "broadsheet.core",
     "broadsheet.news",
+    "broadsheet.engagement",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -188,6 +189,38 @@ TAGGIT_CASE_INSENSITIVE = True
 # Newsroom
 # Stories per page on section, tag, author, agency and archive listings.
 BROADSHEET_LISTING_PAGE_SIZE = 20
+
+# Readers: votes and comments (see broadsheet/engagement/readers.py for what these stop).
+# How many proxies (Varnish, a load balancer) stand in front and add X-Forwarded-For.
+BROADSHEET_TRUSTED_PROXIES = int(os.environ.get("BROADSHEET_TRUSTED_PROXIES", "0"))
+BROADSHEET_VOTES_PER_ADDRESS_PER_MINUTE = int(
+    os.environ.get("BROADSHEET_VOTES_PER_ADDRESS_PER_MINUTE", "120")
+)
+BROADSHEET_COMMENTS_PER_ADDRESS_PER_HOUR = int(
+    os.environ.get("BROADSHEET_COMMENTS_PER_ADDRESS_PER_HOUR", "30")
+)
+BROADSHEET_COMMENTS_PER_READER_PER_MINUTE = 3
+BROADSHEET_COMMENTS_CLOSE_AFTER_DAYS = int(
+    os.environ.get("BROADSHEET_COMMENTS_CLOSE_AFTER_DAYS", "14")
+)
+BROADSHEET_COMMENT_MAX_LENGTH = 5000
+BROADSHEET_FLAGS_TO_HOLD = 3
+# Other readers see a new vote within this many seconds; the voter sees it at once.
+BROADSHEET_TALLY_CACHE_SECONDS = 3
+# A math challenge is valid for this long, and not answerable sooner than a person types.
+BROADSHEET_CHALLENGE_MAX_AGE = 2 * 3600
+BROADSHEET_CHALLENGE_MIN_SECONDS = 3
+BROADSHEET_COMMENT_SCORERS = [
+    "broadsheet.engagement.scoring.LinkScorer",
+    "broadsheet.engagement.scoring.RepetitionScorer",
+    "broadsheet.engagement.scoring.BlockedTermScorer",
+    "broadsheet.engagement.scoring.BlockedAddressScorer",
+]
+# An outside spam service (HttpScorer): set the URL to add it to the scorers.
+BROADSHEET_SPAM_SERVICE_URL = os.environ.get("BROADSHEET_SPAM_SERVICE_URL", "")
+if BROADSHEET_SPAM_SERVICE_URL:
+    BROADSHEET_COMMENT_SCORERS.append("broadsheet.engagement.scoring.HttpScorer")
+BROADSHEET_SCORING_TIMEOUT = float(os.environ.get("BROADSHEET_SCORING_TIMEOUT", "2"))
 
 LOGGING = {
     "version": 1,

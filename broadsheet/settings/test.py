@@ -1,5 +1,6 @@
 """Settings for the test suite: fast hashing, tasks run inline, mail kept in memory."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -14,3 +15,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="broadsheet-test-media-"))
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LOGGING["loggers"]["wagtail"] = {"level": "WARNING"}  # noqa: F405
+# Tests answer challenges at once; the minimum fill time has its own test.
+BROADSHEET_CHALLENGE_MIN_SECONDS = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: threads in the concurrency tests then share one database with
+    # WAL and busy waiting, as the server processes do. In-memory SQLite locks tables.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"broadsheet-test-{os.getpid()}.sqlite3")
+    }

@@ -1,0 +1,270 @@
+"""Votes, comments, flags and moderation: every write readers and moderators make."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from broadsheet.core.errors import BroadsheetError
+from broadsheet.news.models import SectionPage, StoryPage
+
+from . import readers
+from .models import Comment, CommentFlag, CommentPolicy, Vote
+from .scoring import Draft, score_comment
+
+logger = logging.getLogger(__name__)
+
+
+class VotingClosed(BroadsheetError):
+    """Votes are not taken on this story."""
+
+
+class CommentsClosed(BroadsheetError):
+    """Comments are closed on this story."""
+
+
+class CommentRefused(BroadsheetError):
+    """A reply to something that cannot be replied to."""
+
+
+# Votes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    count: int
+    total: int
+
+    @property
+    def average(self) -> float:
+        return round(self.total / self.count, 1) if self.count else 0.0
+
+    @property
+    def text(self) -> str:
+        if self.count == 0:
+            return "No votes yet. Be the first to rate this story."
+        if self.count == 1:
+            return "1 user has voted."
+        return f"{self.count:,} users have voted."
+
+
+def tally_key(story_id: int) -> str:
+    return f"engagement:tally:{story_id}"
+
+
+def tally_for(story_id: int, *, fresh: bool = False) -> Tally:
+    """The story's votes, counted from the votes themselves, so never out of step.
+
+    Readers other than the voter may see a tally up to BROADSHEET_TALLY_CACHE_SECONDS old.
+    """
+    if not fresh and (cached := cache.get(tally_key(story_id))) is not None:
+        return Tally(*cached)
+    counted = Vote.objects.filter(story_id=story_id).aggregate(n=Count("pk"), total=Sum("stars"))
+    tally = Tally(count=counted["n"], total=counted["total"] or 0)
+    cache.set(
+        tally_key(story_id), (tally.count, tally.total), settings.BROADSHEET_TALLY_CACHE_SECONDS
+    )
+    return tally
+
+
+def votes_open(story: StoryPage) -> bool:
+    return bool(story.live and story.votes_open)
+
+
+def cast_vote(*, story: StoryPage, reader: str, stars: int, address: str) -> Tally:
+    """Record the reader's stars for the story, replacing their earlier vote if any.
+
+    One statement (INSERT ... ON CONFLICT DO UPDATE) on both SQLite and PostgreSQL, so
+    readers voting at the same moment lose no vote and count none twice.
+    """
+    if not votes_open(story):
+        raise VotingClosed("Votes are closed on this story.")
+    if not 1 <= stars <= 5:
+        raise BroadsheetError("Choose from one to five stars.")
+    readers.check_rate(
+        scope="vote-address",
+        key=readers.address_hash(address),
+        limit=settings.BROADSHEET_VOTES_PER_ADDRESS_PER_MINUTE,
+        window=60,
+        message="Too many votes from your network in the last minute. Please try again soon.",
+    )
+    now = timezone.now()
+    Vote.objects.bulk_create(
+        [Vote(story_id=story.pk, reader=reader, stars=stars, created_at=now, updated_at=now)],
+        update_conflicts=True,
+        unique_fields=["story", "reader"],
+        update_fields=["stars", "updated_at"],
+    )
+    return tally_for(story.pk, fresh=True)
+
+
+def reader_vote(*, story_id: int, reader: str) -> int | None:
+    return (
+        Vote.objects.filter(story_id=story_id, reader=reader)
+        .values_list("stars", flat=True)
+        .first()
+    )
+
+
+# Comments -----------------------------------------------------------------------------
+
+
+def comments_open(story: StoryPage) -> bool:
+    """Open if the editor has not closed them and the story is young enough."""
+    if not (story.live and story.comments_open):
+        return False
+    days = settings.BROADSHEET_COMMENTS_CLOSE_AFTER_DAYS
+    published = story.first_published_at or timezone.now()
+    return not days or timezone.now() < published + timedelta(days=days)
+
+
+def policy_for(story: StoryPage) -> CommentPolicy:
+    """The nearest section's policy, or the default (score and decide)."""
+    sections = SectionPage.objects.ancestor_of(story).order_by("-depth")
+    policy = CommentPolicy.objects.filter(section__in=sections).order_by("-section__depth").first()
+    return policy or CommentPolicy(mode=CommentPolicy.Mode.SCORE)
+
+
+def decide(verdict, policy: CommentPolicy) -> str:
+    if verdict.failed or policy.mode == CommentPolicy.Mode.HOLD_ALL:
+        return Comment.Status.HELD
+    if verdict.score >= policy.reject_at:
+        return Comment.Status.SPAM
+    if verdict.score >= policy.hold_at:
+        return Comment.Status.HELD
+    return Comment.Status.PUBLISHED
+
+
+def post_comment(
+    *,
+    story: StoryPage,
+    name: str,
+    email: str,
+    body: str,
+    reader: str,
+    address: str,
+    parent: Comment | None = None,
+    user=None,
+    honeypot_filled: bool = False,
+) -> Comment:
+    """Save a reader's comment as published, held or spam, as scoring and policy decide.
+
+    A comment is always saved (even one a bot sent): moderators can rescue a false
+    positive; nothing a reader typed is thrown away.
+    """
+    if not comments_open(story):
+        raise CommentsClosed("Comments are closed on this story.")
+    if parent is not None and (
+        parent.story_id != story.pk
+        or parent.parent_id is not None
+        or parent.status != Comment.Status.PUBLISHED
+    ):
+        raise CommentRefused("You can only reply to a published comment on this story.")
+    address_key = readers.address_hash(address)
+    is_staff = bool(user and user.is_authenticated and user.is_staff)
+    if not is_staff:
+        readers.check_rate(
+            scope="comment-address",
+            key=address_key,
+            limit=settings.BROADSHEET_COMMENTS_PER_ADDRESS_PER_HOUR,
+            window=3600,
+            message="Too many comments from your network in the last hour. "
+            "Your text is below: please try again later.",
+        )
+        readers.check_rate(
+            scope="comment-reader",
+            key=reader,
+            limit=settings.BROADSHEET_COMMENTS_PER_READER_PER_MINUTE,
+            window=60,
+            message="You are commenting very fast. Your text is below: wait a minute and "
+            "send it again.",
+        )
+    if is_staff:
+        status, verdict_score, reasons = Comment.Status.PUBLISHED, 0.0, ""
+    elif honeypot_filled:
+        status, verdict_score, reasons = Comment.Status.SPAM, 1.0, "honeypot field filled"
+    else:
+        verdict = score_comment(
+            Draft(
+                story_id=story.pk, name=name, email=email, body=body, address=address, reader=reader
+            )
+        )
+        status = decide(verdict, policy_for(story))
+        verdict_score, reasons = verdict.score, "; ".join(r for r in verdict.reasons if r)
+    return Comment.objects.create(
+        story=story,
+        parent=parent,
+        name=name,
+        email=email,
+        body=body,
+        status=status,
+        spam_score=verdict_score,
+        spam_reasons=reasons[:500],
+        reader=reader,
+        address_hash=address_key,
+        user=user if is_staff else None,
+        is_staff_reply=is_staff,
+    )
+
+
+def flag_comment(*, comment: Comment, reader: str, address: str) -> Comment:
+    """Count a reader's flag once; enough flags send the comment back to moderation."""
+    readers.check_rate(
+        scope="flag-address",
+        key=readers.address_hash(address),
+        limit=30,
+        window=3600,
+        message="Too many reports from your network. Thank you; moderators have been told.",
+    )
+    with transaction.atomic():
+        _, created = CommentFlag.objects.get_or_create(comment=comment, reader=reader)
+        if created:
+            Comment.objects.filter(pk=comment.pk).update(flag_count=F("flag_count") + 1)
+            comment.refresh_from_db()
+            if (
+                comment.status == Comment.Status.PUBLISHED
+                and comment.flag_count >= settings.BROADSHEET_FLAGS_TO_HOLD
+            ):
+                Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.HELD)
+                comment.status = Comment.Status.HELD
+    return comment
+
+
+def moderate(*, comments, status: str, moderator) -> int:
+    """Set the status of several comments at once (approve, reject, mark as spam)."""
+    if status not in Comment.Status.values:
+        raise BroadsheetError("Unknown moderation decision.")
+    return Comment.objects.filter(pk__in=[c.pk for c in comments]).update(
+        status=status, moderated_at=timezone.now(), moderated_by=moderator
+    )
+
+
+def published_comments(story_id: int):
+    """Published top-level comments with their published replies, oldest first."""
+    comments = list(
+        Comment.objects.filter(story_id=story_id, status=Comment.Status.PUBLISHED).only(
+            "pk", "parent_id", "name", "body", "created_at", "is_staff_reply", "story_id"
+        )
+    )
+    replies: dict[int, list[Comment]] = {}
+    for comment in comments:
+        if comment.parent_id:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    threads = [c for c in comments if not c.parent_id]
+    for comment in threads:
+        comment.published_replies = replies.get(comment.pk, [])
+    return threads, len(comments)
+
+
+def comment_counts(story_ids) -> dict[int, int]:
+    rows = (
+        Comment.objects.filter(story_id__in=list(story_ids), status=Comment.Status.PUBLISHED)
+        .values("story_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["story_id"]: row["n"] for row in rows}

@@ -1,0 +1,252 @@
+"""The small endpoints behind votes and comments.
+
+Article pages are served from a shared cache, so they carry nothing per reader: no CSRF
+token, no challenge, no "you voted 4". Those come from `story_state`, and the forms post
+to endpoints that work without it. The POST endpoints are exempt from Django's CSRF token
+(a cached page cannot carry one) and check the Origin header instead; comments are also
+bound to a single-use signed challenge, and every write is rate limited.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from broadsheet.core.errors import BroadsheetError
+from broadsheet.news.models import StoryPage
+
+from . import readers, services
+from .challenge import issue_challenge
+from .forms import CommentForm, VoteForm
+from .models import Comment
+from .readers import RateLimited
+
+MAX_ID = 2**31 - 1  # larger numbers overflow PostgreSQL's integer columns
+
+
+def live_story(story_id: int) -> StoryPage:
+    if story_id > MAX_ID:
+        raise Http404("No such story.")
+    return get_object_or_404(StoryPage.objects.live().specific(), pk=story_id)
+
+
+def wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def same_origin(request) -> bool:
+    """True unless the browser says the form was posted from another site."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null":
+        return source is None
+    netloc = urlsplit(source).netloc
+    trusted = {urlsplit(origin).netloc for origin in settings.CSRF_TRUSTED_ORIGINS}
+    return netloc == request.get_host() or netloc in trusted
+
+
+def refuse(request, status, message, *, template="engagement/message.html", context=None):
+    if wants_json(request):
+        return JsonResponse({"error": message, **(context or {}).get("json", {})}, status=status)
+    return render(request, template, {"message": message, **(context or {})}, status=status)
+
+
+def with_reader(request, response, reader, is_new):
+    if is_new:
+        readers.remember_reader(request, response, reader)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def tally_json(tally):
+    return {"count": tally.count, "average": tally.average, "text": tally.text}
+
+
+@never_cache
+@require_GET
+def story_state(request, story_id):
+    """What the cached article page cannot hold: fresh tally, your vote, a challenge."""
+    story = live_story(story_id)
+    reader, is_new = readers.reader_from(request)
+    comments_open = services.comments_open(story)
+    data = {
+        "votes": tally_json(services.tally_for(story.pk)),
+        "votes_open": services.votes_open(story),
+        "your_vote": None if is_new else services.reader_vote(story_id=story.pk, reader=reader),
+        "comments_open": comments_open,
+    }
+    if comments_open:
+        challenge = issue_challenge(story_id=story.pk)
+        data["challenge"] = {"token": challenge.token, "question": challenge.question}
+    return with_reader(request, JsonResponse(data), reader, is_new)
+
+
+@csrf_exempt
+@require_POST
+def vote(request, story_id):
+    if not same_origin(request):
+        return refuse(request, 403, "Votes must be sent from this site's own pages.")
+    story = live_story(story_id)
+    reader, is_new = readers.reader_from(request)
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        return with_reader(
+            request,
+            refuse(request, 400, form.errors["stars"][0], context={"story": story}),
+            reader,
+            is_new,
+        )
+    try:
+        tally = services.cast_vote(
+            story=story,
+            reader=reader,
+            stars=form.cleaned_data["stars"],
+            address=readers.client_address(request),
+        )
+    except RateLimited as exc:
+        return refuse(request, 429, exc.message, context={"story": story})
+    except BroadsheetError as exc:
+        return refuse(request, 403, exc.message, context={"story": story})
+    stars = form.cleaned_data["stars"]
+    if wants_json(request):
+        response = JsonResponse({"votes": tally_json(tally), "your_vote": stars})
+    else:
+        response = render(
+            request, "engagement/vote_done.html", {"story": story, "tally": tally, "stars": stars}
+        )
+    return with_reader(request, response, reader, is_new)
+
+
+def comment_form_context(story, form, *, message=""):
+    challenge = issue_challenge(story_id=story.pk)
+    form.data = form.data.copy() if form.is_bound else form.data
+    if form.is_bound:
+        # The reader's text is kept; only the used challenge is replaced.
+        form.data["challenge_token"] = challenge.token
+        form.data["challenge_answer"] = ""
+    else:
+        form.initial["challenge_token"] = challenge.token
+    return {"story": story, "form": form, "challenge": challenge, "message": message}
+
+
+@never_cache
+@require_GET
+def comment_form(request, story_id):
+    """The comment form as a page of its own: the path for readers without JavaScript."""
+    story = live_story(story_id)
+    if not services.comments_open(story):
+        return refuse(request, 403, "Comments are closed on this story.", context={"story": story})
+    form = CommentForm(story_id=story.pk, initial={"parent": request.GET.get("reply_to")})
+    if not str(request.GET.get("reply_to", "")).isdigit():
+        form.initial.pop("parent")
+    return render(request, "engagement/comment_form_page.html", comment_form_context(story, form))
+
+
+@csrf_exempt
+@require_POST
+def post_comment(request, story_id):
+    if not same_origin(request):
+        return refuse(request, 403, "Comments must be sent from this site's own pages.")
+    story = live_story(story_id)
+    reader, is_new = readers.reader_from(request)
+    form = CommentForm(request.POST, story_id=story.pk)
+
+    def form_again(status, message=""):
+        context = comment_form_context(story, form, message=message)
+        if wants_json(request):
+            response = JsonResponse(
+                {
+                    "error": message or "Please check the form.",
+                    "errors": {field: list(errors) for field, errors in form.errors.items()},
+                    "challenge": {
+                        "token": context["challenge"].token,
+                        "question": context["challenge"].question,
+                    },
+                },
+                status=status,
+            )
+        else:
+            response = render(request, "engagement/comment_form_page.html", context, status=status)
+        return with_reader(request, response, reader, is_new)
+
+    if not form.is_valid():
+        return form_again(400)
+    data = form.cleaned_data
+    parent = None
+    if data.get("parent"):
+        parent = Comment.objects.filter(pk=min(data["parent"], MAX_ID)).first()
+        if parent is None:
+            form.add_error(None, "The comment you replied to no longer exists.")
+            return form_again(400)
+    try:
+        comment = services.post_comment(
+            story=story,
+            name=data["name"],
+            email=data["email"],
+            body=data["body"],
+            reader=reader,
+            address=readers.client_address(request),
+            parent=parent,
+            user=request.user,
+            honeypot_filled=bool(data.get("website")),
+        )
+    except RateLimited as exc:
+        return form_again(429, exc.message)
+    except BroadsheetError as exc:
+        return form_again(403, exc.message)
+    published = comment.status == Comment.Status.PUBLISHED
+    message = (
+        "Thank you: your comment is published."
+        if published
+        else "Thank you: your comment will appear once a moderator has read it."
+    )
+    if wants_json(request):
+        response = JsonResponse(
+            {
+                "status": comment.status,
+                "message": message,
+                "html": render(
+                    request, "engagement/comment.html", {"comment": comment}
+                ).content.decode()
+                if published
+                else "",
+            },
+            status=201,
+        )
+    else:
+        response = render(
+            request,
+            "engagement/comment_done.html",
+            {"story": story, "message": message},
+            status=201,
+        )
+    return with_reader(request, response, reader, is_new)
+
+
+@csrf_exempt
+@require_POST
+def flag_comment(request, comment_id):
+    if not same_origin(request):
+        return refuse(request, 403, "Reports must be sent from this site's own pages.")
+    comment = Comment.objects.filter(
+        pk=min(comment_id, MAX_ID), status=Comment.Status.PUBLISHED
+    ).first()
+    if comment is None:
+        raise Http404("No such comment.")
+    reader, is_new = readers.reader_from(request)
+    try:
+        services.flag_comment(
+            comment=comment, reader=reader, address=readers.client_address(request)
+        )
+    except RateLimited as exc:
+        return refuse(request, 429, exc.message)
+    message = "Thank you: the moderators will look at this comment."
+    if wants_json(request):
+        response = JsonResponse({"message": message})
+    else:
+        story = StoryPage.objects.filter(pk=comment.story_id).first()
+        response = render(request, "engagement/message.html", {"message": message, "story": story})
+    return with_reader(request, response, reader, is_new)
