@@ -10,10 +10,12 @@ be cached: the token comes from a small endpoint, never from the cached HTML.
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from broadsheet.core.errors import BroadsheetError
 
@@ -75,6 +77,11 @@ def check_answer(*, token: str, answer: str, story_id: int) -> None:
     try:
         with transaction.atomic():
             UsedChallenge.objects.create(nonce=nonce)
+            # Nonces older than any valid challenge can go: their tokens have expired.
+            UsedChallenge.objects.filter(
+                used_at__lt=timezone.now()
+                - timedelta(seconds=settings.BROADSHEET_CHALLENGE_MAX_AGE)
+            ).delete()
     except IntegrityError as exc:
         raise ChallengeFailed(
             "That math question has already been answered. Please answer the new one."
