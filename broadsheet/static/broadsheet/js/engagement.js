@@ -77,8 +77,11 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (state) {
         if (!state) return;
-        showTally(votesRoot, state.votes);
-        showYourVote(votesRoot, state.your_vote);
+        // A vote sent before this answer arrived already shows a newer tally.
+        if (!votesRoot.hasAttribute("data-voted")) {
+          showTally(votesRoot, state.votes);
+          showYourVote(votesRoot, state.your_vote);
+        }
         setChallenge(commentForm, state.challenge);
       })
       .catch(function () { /* the forms still work without the state */ });
@@ -90,6 +93,7 @@
         var yours = votesRoot.querySelector("[data-votes-yours]");
         postForm(voteForm).then(function (result) {
           if (result.ok) {
+            votesRoot.setAttribute("data-voted", "");
             showTally(votesRoot, result.data.votes);
             showYourVote(votesRoot, result.data.your_vote);
           } else if (yours) {
@@ -97,6 +101,12 @@
           }
         }).catch(function () { voteForm.submit(); });
       });
+    }
+
+    function endReply() {
+      commentForm.querySelector("[data-comment-parent]").value = "";
+      commentForm.querySelector("[data-reply-note]").hidden = true;
+      document.getElementById("comments").appendChild(commentForm);
     }
 
     if (commentForm) {
@@ -110,15 +120,30 @@
             status.textContent = result.data.message;
             commentForm.querySelector('[name="body"]').value = "";
             showErrors(commentForm, {});
+            var parentId = commentForm.querySelector("[data-comment-parent]").value;
             if (result.data.html) {
               var list = document.querySelector("[data-comments-list]");
+              var parentComment = parentId && document.getElementById("comment-" + parentId);
+              if (parentComment) {
+                var thread = parentComment.closest("li");
+                list = thread.querySelector(".comments__replies");
+                if (!list) {
+                  list = document.createElement("ol");
+                  list.className = "comments__replies";
+                  thread.insertBefore(list, parentComment.nextSibling);
+                }
+              }
               var item = document.createElement("li");
               item.innerHTML = result.data.html; // rendered and escaped by the server
               list.hidden = false;
               list.appendChild(item);
               var empty = document.querySelector("[data-comments-empty]");
               if (empty) empty.hidden = true;
+              var heading = document.getElementById("comments-title");
+              var shown = document.querySelectorAll("#comments .comment").length;
+              if (heading) heading.textContent = "Comments (" + shown + ")";
             }
+            if (parentId) endReply();
           } else {
             status.textContent = result.data.error;
             showErrors(commentForm, result.data.errors);
@@ -142,11 +167,7 @@
         });
       });
       var cancel = commentForm.querySelector("[data-cancel-reply]");
-      if (cancel) cancel.addEventListener("click", function () {
-        commentForm.querySelector("[data-comment-parent]").value = "";
-        commentForm.querySelector("[data-reply-note]").hidden = true;
-        document.getElementById("comments").appendChild(commentForm);
-      });
+      if (cancel) cancel.addEventListener("click", endReply);
     }
 
     document.querySelectorAll("[data-flag-form]").forEach(function (form) {
