@@ -36,6 +36,17 @@ REMARKS = [
     "Who is paying for this in the end? That is the question nobody answers.",
     "Went along on Saturday. Busy, friendly, and the coffee was good.",
 ]
+FOLLOW_UPS = [
+    "Said the same at the last meeting.",
+    "Just my view.",
+    "Thanks to the reporter.",
+    "We'll see what happens next.",
+    "Keep us posted.",
+    "Anyone else noticed this?",
+    "Long overdue.",
+    "Well written.",
+]
+SIGN_OFFS = ["", "Cheers.", "(Eastmoor resident)", "Regards.", "From a long-time reader."]
 REPLIES = [
     "Agreed. The meeting minutes are on the council website if anyone wants them.",
     "Not sure that is fair: there were three public meetings.",
@@ -79,7 +90,7 @@ def _conversation(story, rng) -> int:
             story=story,
             name=rng.choice(NAMES),
             email="",
-            body=remark,
+            body=f"{remark} {rng.choice(FOLLOW_UPS)} {rng.choice(SIGN_OFFS)}".strip(),
             reader=f"demo-reader-{story.pk}-{n}",
             address=f"192.0.2.{n + 1}",
         )
@@ -91,7 +102,7 @@ def _conversation(story, rng) -> int:
                 story=story,
                 name=rng.choice(NAMES),
                 email="",
-                body=rng.choice(REPLIES),
+                body=f"{rng.choice(REPLIES)} {rng.choice(SIGN_OFFS)}".strip(),
                 reader=f"demo-reader-{story.pk}-r",
                 address="192.0.2.200",
                 parent=first,

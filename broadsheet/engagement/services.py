@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Sum
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from broadsheet.core.errors import BroadsheetError
 from broadsheet.news.models import SectionPage, StoryPage
+from broadsheet.news.services import EDITORS
 
 from . import readers
 from .models import Comment, CommentFlag, CommentPolicy, Vote
@@ -268,3 +270,32 @@ def comment_counts(story_ids) -> dict[int, int]:
         .annotate(n=Count("pk"))
     )
     return {row["story_id"]: row["n"] for row in rows}
+
+
+# Roles --------------------------------------------------------------------------------
+
+COMMENT_MODERATORS = "Comment moderators"
+# Wagtail ships a "Moderators" group for page workflows; comment moderators are another role.
+MODERATE_COMMENTS = ["view_comment", "change_comment", "view_blockedterm", "view_blockedaddress"]
+SET_COMMENT_RULES = [
+    f"{action}_{model}"
+    for model in ("blockedterm", "blockedaddress", "commentpolicy")
+    for action in ("add", "change", "delete", "view")
+]
+
+
+def ensure_moderator_role() -> Group:
+    """Create the comment moderators' role and let editors moderate too; safe to run again.
+
+    Moderators reach the admin, read the queue and decide on comments; they cannot touch
+    pages. Editors also set the blocked terms, blocked addresses and section policies.
+    """
+    engagement = Permission.objects.filter(content_type__app_label="engagement")
+    moderators, _ = Group.objects.get_or_create(name=COMMENT_MODERATORS)
+    moderators.permissions.add(
+        *Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin"),
+        *engagement.filter(codename__in=MODERATE_COMMENTS),
+    )
+    editors, _ = Group.objects.get_or_create(name=EDITORS)
+    editors.permissions.add(*engagement.filter(codename__in=MODERATE_COMMENTS + SET_COMMENT_RULES))
+    return moderators

@@ -70,6 +70,16 @@ class DemoNewsroomTests(TestCase):
         assert ArticlePage.objects.filter(live=False, go_live_at__isnull=False).count() == 1
         assert "goes live at" in self.output
 
+    def test_demo_readers_voted_and_talked_with_a_staff_reply(self):
+        from broadsheet.engagement.models import Comment, Vote
+
+        published = Comment.objects.filter(status=Comment.Status.PUBLISHED)
+        assert Vote.objects.values("story").distinct().count() >= 20
+        assert published.count() >= 15
+        assert published.filter(is_staff_reply=True, parent__isnull=False).count() == 1
+        # A few land in the moderation queue, as on a real day; most do not.
+        assert Comment.objects.exclude(status=Comment.Status.PUBLISHED).count() < 10
+
     def test_demo_site_root_is_the_papers_front_page(self):
         site = Site.objects.get(is_default_site=True)
 
@@ -95,3 +105,4 @@ class DemoNewsroomTests(TestCase):
             SectionPage.objects.count(),
         ) == counts
         assert "Stories: 0 created" in output
+        assert "Reader comments: 0 created" in output

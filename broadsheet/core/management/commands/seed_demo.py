@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from broadsheet.engagement import demo as readers_demo
+from broadsheet.engagement.services import COMMENT_MODERATORS
 from broadsheet.news import demo, services
 
 DEMO_USERS = [
@@ -17,6 +19,7 @@ DEMO_USERS = [
     ("admin", None, True),
     ("editor", services.EDITORS, False),
     ("reporter", services.REPORTERS, False),
+    ("moderator", COMMENT_MODERATORS, False),
 ]
 
 
@@ -50,11 +53,19 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # Wagtail logs every page it creates and publishes; the bar says it better here.
         logging.getLogger("wagtail").setLevel(logging.WARNING)
-        bar = ProgressBar(sys.stdout, demo.total_steps(), "Seeding the demo newsroom")
+        bar = ProgressBar(
+            sys.stdout, demo.total_steps() + readers_demo.total_steps(), "Seeding the demo newsroom"
+        )
         report = demo.seed_newsroom(progress=bar)
-        bar.finish()
         password = self._ensure_users()
-        self.stdout.write(f"Stories: {report.created} created, {report.existing} already there.\n")
+        comments = readers_demo.seed_readers(
+            staff_user=get_user_model().objects.get(username="editor"), progress=bar
+        )
+        bar.finish()
+        self.stdout.write(
+            f"Stories: {report.created} created, {report.existing} already there. "
+            f"Reader comments: {comments} created.\n"
+        )
         if report.scheduled_title:
             self.stdout.write(
                 f"Scheduled: '{report.scheduled_title}' goes live at "
@@ -65,7 +76,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\nThe site:   {base}/\nThe admin:  {base}/admin/\n"
                 f"Logins (password {password}): admin (superuser), editor (publishes), "
-                f"reporter (drafts only)\n"
+                f"reporter (drafts only), moderator (comments only)\n"
             )
         )
 
