@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-sqlite test-postgres lint format check install clean
+.PHONY: demo test test-sqlite test-postgres lint format check install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## make bench: votes and comments per second over real HTTP (needs Debian's wrk)
+bench: install
+	$(BIN)/python bench/engagement_load.py --duration 20
 
 clean:
 	rm -rf $(VENV) var/static

@@ -16,7 +16,7 @@ from broadsheet.news.models import SectionPage, StoryPage
 from broadsheet.news.services import EDITORS
 
 from . import readers
-from .models import Comment, CommentFlag, CommentPolicy, Vote
+from .models import Comment, CommentFlag, CommentPolicy, Vote, VoteTally
 from .scoring import Draft, score_comment
 
 logger = logging.getLogger(__name__)
@@ -60,17 +60,27 @@ def tally_key(story_id: int) -> str:
 
 
 def tally_for(story_id: int, *, fresh: bool = False) -> Tally:
-    """The story's votes, counted from the votes themselves, so never out of step.
-
-    Readers other than the voter may see a tally up to BROADSHEET_TALLY_CACHE_SECONDS old.
+    """The story's tally. Readers other than the voter may see one up to
+    BROADSHEET_TALLY_CACHE_SECONDS old; `fresh` reads the database.
     """
     if not fresh and (cached := cache.get(tally_key(story_id))) is not None:
         return Tally(*cached)
-    counted = Vote.objects.filter(story_id=story_id).aggregate(n=Count("pk"), total=Sum("stars"))
-    tally = Tally(count=counted["n"], total=counted["total"] or 0)
+    row = VoteTally.objects.filter(story_id=story_id).values_list("count", "total").first()
+    tally = Tally(*(row or (0, 0)))
     cache.set(
         tally_key(story_id), (tally.count, tally.total), settings.BROADSHEET_TALLY_CACHE_SECONDS
     )
+    return tally
+
+
+def recount_tally(story_id: int) -> Tally:
+    """Count the story's votes afresh and store the result (for repairs and checks)."""
+    counted = Vote.objects.filter(story_id=story_id).aggregate(n=Count("pk"), total=Sum("stars"))
+    tally = Tally(count=counted["n"], total=counted["total"] or 0)
+    VoteTally.objects.update_or_create(
+        story_id=story_id, defaults={"count": tally.count, "total": tally.total}
+    )
+    cache.delete(tally_key(story_id))
     return tally
 
 
@@ -81,8 +91,8 @@ def votes_open(story: StoryPage) -> bool:
 def cast_vote(*, story: StoryPage, reader: str, stars: int, address: str) -> Tally:
     """Record the reader's stars for the story, replacing their earlier vote if any.
 
-    One statement (INSERT ... ON CONFLICT DO UPDATE) on both SQLite and PostgreSQL, so
-    readers voting at the same moment lose no vote and count none twice.
+    The vote is one upsert and the tally moves with it inside the database, so readers
+    voting at the same moment lose no vote and count none twice, on SQLite and PostgreSQL.
     """
     if not votes_open(story):
         raise VotingClosed("Votes are closed on this story.")
@@ -95,6 +105,8 @@ def cast_vote(*, story: StoryPage, reader: str, stars: int, address: str) -> Tal
         window=60,
         message="Too many votes from your network in the last minute. Please try again soon.",
     )
+    # One statement: INSERT ... ON CONFLICT (story, reader) DO UPDATE. The database's
+    # triggers (migration 0003) move the story's VoteTally in the same statement.
     now = timezone.now()
     Vote.objects.bulk_create(
         [Vote(story_id=story.pk, reader=reader, stars=stars, created_at=now, updated_at=now)],

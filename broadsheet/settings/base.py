@@ -102,8 +102,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Persistent connections do not help SQLite and keep files open across threads.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist (CONN_MAX_AGE above): opening one per request re-runs the
+    # PRAGMAs, and closing the last one checkpoints the WAL; together they took over a
+    # fifth of a worker's time under load (bench/README.md).
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers carry on while a writer commits; IMMEDIATE transactions take the
         # write lock up front, so concurrent writers queue instead of failing with
