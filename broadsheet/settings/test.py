@@ -13,11 +13,15 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="broadsheet-test-media-"))
+# Whitenoise warns about a missing STATIC_ROOT on a fresh clone; tests never collect.
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="broadsheet-test-static-"))
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LOGGING["loggers"]["wagtail"] = {"level": "WARNING"}  # noqa: F405
 # Tests answer challenges at once; the minimum fill time has its own test.
 BROADSHEET_CHALLENGE_MIN_SECONDS = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # `manage.py makemigrations --check` opens the main database: keep it out of var/.
+    DATABASES["default"]["NAME"] = str(Path(tempfile.gettempdir()) / "broadsheet-check.sqlite3")  # noqa: F405
     # A file, not memory: threads in the concurrency tests then share one database with
     # WAL and busy waiting, as the server processes do. In-memory SQLite locks tables.
     DATABASES["default"]["TEST"] = {  # noqa: F405
