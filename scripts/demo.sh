@@ -17,6 +17,7 @@ export SECRET_KEY
 export HTTPS=false
 export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
 PORT=${PORT:-8000}
+export BROADSHEET_BASE_URL=${BROADSHEET_BASE_URL:-http://127.0.0.1:$PORT}
 
 "$BIN/python" manage.py migrate --no-input -v0
 "$BIN/python" manage.py collectstatic --no-input -v0
