@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("engagement/", include("broadsheet.engagement.urls")),
+    path("newsletter/", include("broadsheet.newsletter.urls")),
     path("", include("broadsheet.news.urls")),
 ]
 

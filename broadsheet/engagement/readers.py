@@ -7,22 +7,15 @@ scripts fresh ones: the per-address rate limits are the net behind it, and they 
 apart readers sharing an address (an office, a mobile carrier), so they are generous.
 """
 
-import hashlib
-import hmac
 import uuid
 
-from django.conf import settings
-from django.core.cache import cache
-
-from broadsheet.core.errors import BroadsheetError
+# Shared with the newsletter; engagement code reaches them through this module.
+from broadsheet.core.http import client_address  # noqa: F401
+from broadsheet.core.ratelimit import RateLimited, address_hash, check_rate  # noqa: F401
 
 READER_COOKIE = "bs_reader"
 READER_SALT = "broadsheet.engagement.reader"
 READER_COOKIE_AGE = 2 * 365 * 24 * 3600
-
-
-class RateLimited(BroadsheetError):
-    """Too many actions from one address or reader in a short time."""
 
 
 def reader_from(request) -> tuple[str, bool]:
@@ -45,41 +38,3 @@ def remember_reader(request, response, reader: str) -> None:
         samesite="Lax",
         secure=request.is_secure(),
     )
-
-
-def client_address(request) -> str:
-    """The reader's IP address: REMOTE_ADDR, or the proxy's view of it when trusted.
-
-    X-Forwarded-For is only believed when BROADSHEET_TRUSTED_PROXIES says how many proxies
-    (Varnish, a load balancer) stand in front; otherwise anyone could pick their address.
-    """
-    proxies = settings.BROADSHEET_TRUSTED_PROXIES
-    if proxies:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [h for h in hops if h]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def address_hash(address: str) -> str:
-    """A keyed hash of an address: enough to group abuse, not to recover the address."""
-    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
-
-
-def check_rate(*, scope: str, key: str, limit: int, window: int, message: str) -> None:
-    """Count one action for `key`; refuse it when more than `limit` fall in `window` seconds.
-
-    A fixed window in the cache: shared by every server process when the cache is Redis,
-    per process with the in-process default (the limit then applies per process).
-    """
-    cache_key = f"ratelimit:{scope}:{key}"
-    if cache.add(cache_key, 1, timeout=window):
-        return
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=window)
-        return
-    if count > limit:
-        raise RateLimited(message)

@@ -7,9 +7,6 @@ to endpoints that work without it. The POST endpoints are exempt from Django's C
 bound to a single-use signed challenge, and every write is rate limited.
 """
 
-from urllib.parse import urlsplit
-
-from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -18,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from broadsheet.core.errors import BroadsheetError
+from broadsheet.core.http import same_origin
 from broadsheet.news.models import StoryPage
 
 from . import readers, services
@@ -45,16 +43,6 @@ def live_story(story_id: int, *fields: str) -> StoryPage:
 
 def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
-
-
-def same_origin(request) -> bool:
-    """True unless the browser says the form was posted from another site."""
-    source = request.headers.get("Origin") or request.headers.get("Referer")
-    if not source or source == "null":
-        return source is None
-    netloc = urlsplit(source).netloc
-    trusted = {urlsplit(origin).netloc for origin in settings.CSRF_TRUSTED_ORIGINS}
-    return netloc == request.get_host() or netloc in trusted
 
 
 def refuse(request, status, message, *, template="engagement/message.html", context=None):

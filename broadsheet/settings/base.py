@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "broadsheet.core",
     "broadsheet.news",
     "broadsheet.engagement",
+    "broadsheet.newsletter",
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
@@ -190,6 +191,11 @@ TAGGIT_CASE_INSENSITIVE = True
 # Newsroom
 # Stories per page on section, tag, author, agency and archive listings.
 BROADSHEET_LISTING_PAGE_SIZE = 20
+
+# The daily newsletter: confirmation links expire; re-sending waits; sign-ups per address.
+BROADSHEET_NEWSLETTER_CONFIRM_DAYS = 7
+BROADSHEET_NEWSLETTER_RESEND_SECONDS = 600
+BROADSHEET_NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR = 20
 
 # Readers: votes and comments (see broadsheet/engagement/readers.py for what these stop).
 # How many proxies (Varnish, a load balancer) stand in front and add X-Forwarded-For.

@@ -1,0 +1,131 @@
+"""Subscribing and leaving: double opt-in, signed links, one-click unsubscribe."""
+
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from broadsheet.core.errors import BroadsheetError
+
+from .models import Subscriber, SubscriberEvent
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_SALT = "broadsheet.newsletter.confirm"
+UNSUBSCRIBE_SALT = "broadsheet.newsletter.unsubscribe"
+
+
+class BadLink(BroadsheetError):
+    """A confirmation or unsubscribe link that is forged, mangled or expired."""
+
+
+def normalise(email: str) -> str:
+    return email.strip().lower()
+
+
+def confirm_token(subscriber: Subscriber) -> str:
+    return signing.dumps(subscriber.pk, salt=CONFIRM_SALT)
+
+
+def unsubscribe_token(subscriber: Subscriber) -> str:
+    """Never expires: an unsubscribe link in a years-old email must still work."""
+    return signing.dumps(subscriber.pk, salt=UNSUBSCRIBE_SALT)
+
+
+def absolute(path: str) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+def request_subscription(*, email: str) -> Subscriber:
+    """Start a double opt-in for `email`; a confirmed address is left as it is.
+
+    The caller shows the same answer whatever happens here, so nobody can learn from the
+    page whether an address subscribes. A confirmation is re-sent at most once per
+    BROADSHEET_NEWSLETTER_RESEND_SECONDS, so the form cannot be used to flood an inbox.
+    """
+    from .tasks import send_confirmation_task
+
+    email = normalise(email)
+    with transaction.atomic():
+        subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=email)
+        if subscriber.status in (Subscriber.Status.CONFIRMED, Subscriber.Status.SUPPRESSED):
+            return subscriber
+        SubscriberEvent.objects.create(subscriber=subscriber, kind=SubscriberEvent.Kind.REQUESTED)
+        if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+            subscriber.status = Subscriber.Status.PENDING  # coming back: confirm again
+        last = subscriber.confirmation_sent_at
+        wait = settings.BROADSHEET_NEWSLETTER_RESEND_SECONDS
+        send = not last or (timezone.now() - last).total_seconds() >= wait
+        if send:
+            subscriber.confirmation_sent_at = timezone.now()
+            SubscriberEvent.objects.create(
+                subscriber=subscriber, kind=SubscriberEvent.Kind.CONFIRMATION_SENT
+            )
+        subscriber.save(update_fields=["status", "confirmation_sent_at"])
+    if send:
+        # Queued once the subscriber row is committed, so the worker can read it.
+        send_confirmation_task.enqueue(subscriber.pk)
+    return subscriber
+
+
+def send_confirmation(subscriber: Subscriber) -> None:
+    link = absolute(reverse("newsletter:confirm", args=[confirm_token(subscriber)]))
+    context = {
+        "link": link,
+        "paper_name": settings.WAGTAIL_SITE_NAME,
+        "days": settings.BROADSHEET_NEWSLETTER_CONFIRM_DAYS,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Confirm your subscription to {settings.WAGTAIL_SITE_NAME}",
+        body=render_to_string("newsletter/email/confirm.txt", context),
+        to=[subscriber.email],
+    )
+    message.attach_alternative(
+        render_to_string("newsletter/email/confirm.html", context), "text/html"
+    )
+    message.send()
+
+
+def subscriber_from(token: str, *, salt: str, max_age=None) -> Subscriber:
+    try:
+        pk = signing.loads(token, salt=salt, max_age=max_age)
+        return Subscriber.objects.get(pk=int(pk))
+    except signing.SignatureExpired as exc:
+        raise BadLink("This link has expired. Sign up again and we will send a new one.") from exc
+    except (signing.BadSignature, Subscriber.DoesNotExist, TypeError, ValueError) as exc:
+        raise BadLink(
+            "This link is not valid. It may have been cut short by your email "
+            "program; try copying the whole link."
+        ) from exc
+
+
+def confirm(*, token: str) -> Subscriber:
+    """Confirm the subscription the link was sent for (idempotent)."""
+    max_age = settings.BROADSHEET_NEWSLETTER_CONFIRM_DAYS * 86400
+    subscriber = subscriber_from(token, salt=CONFIRM_SALT, max_age=max_age)
+    if subscriber.status == Subscriber.Status.SUPPRESSED:
+        raise BadLink("This address cannot receive our emails (it bounced or complained).")
+    if subscriber.status != Subscriber.Status.CONFIRMED:
+        subscriber.status = Subscriber.Status.CONFIRMED
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["status", "confirmed_at"])
+        SubscriberEvent.objects.create(subscriber=subscriber, kind=SubscriberEvent.Kind.CONFIRMED)
+    return subscriber
+
+
+def unsubscribe(*, token: str, how: str = "link") -> Subscriber:
+    """Stop sending to the subscriber the link names (idempotent: a second click is fine)."""
+    subscriber = subscriber_from(token, salt=UNSUBSCRIBE_SALT)
+    if subscriber.status in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
+        subscriber.status = Subscriber.Status.UNSUBSCRIBED
+        subscriber.unsubscribed_at = timezone.now()
+        subscriber.save(update_fields=["status", "unsubscribed_at"])
+        SubscriberEvent.objects.create(
+            subscriber=subscriber, kind=SubscriberEvent.Kind.UNSUBSCRIBED, detail=how
+        )
+    return subscriber

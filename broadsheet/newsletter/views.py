@@ -1,0 +1,114 @@
+"""Sign-up, confirmation and unsubscribe endpoints.
+
+The sign-up box is on cached pages, so its endpoint takes posts without a CSRF token and
+checks the Origin instead (docs/decisions/0003). Links in emails only show a page with a
+button when opened (mail scanners open every link); the button's POST acts. The RFC 8058
+one-click POST, sent by mail clients without any page, unsubscribes at once.
+"""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from broadsheet.core.http import client_address, same_origin
+from broadsheet.core.ratelimit import RateLimited, address_hash, check_rate
+
+from . import services
+from .forms import SignUpForm
+
+SAME_ANSWER = (
+    "Thank you. If this address is not subscribed yet, we have sent it an email: "
+    "follow the link in it to start receiving the daily newsletter."
+)
+
+
+def answer(request, status, *, message="", form=None, template="newsletter/signup_done.html"):
+    if "application/json" in request.headers.get("Accept", ""):
+        data = {"message": message}
+        if form is not None and form.errors:
+            data["errors"] = {f: list(e) for f, e in form.errors.items()}
+        return JsonResponse(data, status=status)
+    return render(request, template, {"message": message, "form": form}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def subscribe(request):
+    if not same_origin(request):
+        return answer(request, 403, message="Sign-ups must come from this site's own pages.")
+    form = SignUpForm(request.POST)
+    if not form.is_valid():
+        return answer(
+            request,
+            400,
+            message=form.errors["email"][0],
+            form=form,
+            template="newsletter/signup_page.html",
+        )
+    try:
+        check_rate(
+            scope="newsletter-address",
+            key=address_hash(client_address(request)),
+            limit=settings.BROADSHEET_NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR,
+            window=3600,
+            message="Too many sign-ups from your network in the last hour. Please try later.",
+        )
+    except RateLimited as exc:
+        return answer(
+            request, 429, message=exc.message, form=form, template="newsletter/signup_page.html"
+        )
+    if not form.cleaned_data["website"]:
+        services.request_subscription(email=form.cleaned_data["email"])
+    return answer(request, 200, message=SAME_ANSWER)
+
+
+@never_cache
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    try:
+        if request.method == "GET":
+            services.subscriber_from(
+                token,
+                salt=services.CONFIRM_SALT,
+                max_age=settings.BROADSHEET_NEWSLETTER_CONFIRM_DAYS * 86400,
+            )
+            return render(request, "newsletter/confirm.html", {"token": token})
+        services.confirm(token=token)
+    except services.BadLink as exc:
+        return render(request, "newsletter/bad_link.html", {"message": exc.message}, status=400)
+    return render(
+        request,
+        "newsletter/done.html",
+        {
+            "title": "You are subscribed",
+            "message": "The daily newsletter will arrive each morning. Every issue has a link "
+            "to stop it.",
+        },
+    )
+
+
+@never_cache
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    try:
+        if request.method == "GET":
+            services.subscriber_from(token, salt=services.UNSUBSCRIBE_SALT)
+            return render(request, "newsletter/unsubscribe.html", {"token": token})
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        services.unsubscribe(token=token, how="one-click" if one_click else "link")
+    except services.BadLink as exc:
+        return render(request, "newsletter/bad_link.html", {"message": exc.message}, status=400)
+    return render(
+        request,
+        "newsletter/done.html",
+        {
+            "title": "You are unsubscribed",
+            "message": "We will not send you the daily newsletter again. You can sign up again "
+            "at any time from any page of the site.",
+        },
+    )
