@@ -334,6 +334,16 @@ class StoryTag(TaggedItemBase):
     content_object = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="tagged_items")
 
 
+# What follows the byline in every story's editing form.
+STORY_BODY_PANELS = [
+    MultiFieldPanel(
+        [FieldPanel("lead_photo"), FieldPanel("lead_photo_caption")], heading="Lead photo"
+    ),
+    FieldPanel("body"),
+    FieldPanel("tags"),
+    FieldPanel("corrections"),
+    FieldPanel("minor_update"),
+]
 STORY_PROMOTE_PANELS = [
     *Page.promote_panels,
     MultiFieldPanel(
@@ -353,13 +363,7 @@ class ArticlePage(StoryPage):
             [InlinePanel("bylines", label="Author"), FieldPanel("agency"), FieldPanel("dateline")],
             heading="Byline",
         ),
-        MultiFieldPanel(
-            [FieldPanel("lead_photo"), FieldPanel("lead_photo_caption")], heading="Lead photo"
-        ),
-        FieldPanel("body"),
-        FieldPanel("tags"),
-        FieldPanel("corrections"),
-        FieldPanel("minor_update"),
+        *STORY_BODY_PANELS,
     ]
     promote_panels = STORY_PROMOTE_PANELS
     parent_page_types = ["news.SectionPage"]
@@ -407,13 +411,7 @@ class BlogPostPage(StoryPage):
         FieldPanel("title", heading="Headline"),
         FieldPanel("standfirst"),
         InlinePanel("bylines", label="Author", heading="Byline"),
-        MultiFieldPanel(
-            [FieldPanel("lead_photo"), FieldPanel("lead_photo_caption")], heading="Lead photo"
-        ),
-        FieldPanel("body"),
-        FieldPanel("tags"),
-        FieldPanel("corrections"),
-        FieldPanel("minor_update"),
+        *STORY_BODY_PANELS,
     ]
     promote_panels = STORY_PROMOTE_PANELS
     parent_page_types = ["news.BlogIndexPage"]
