@@ -1,6 +1,7 @@
 """Subscribing and leaving: double opt-in, signed links, one-click unsubscribe."""
 
 import logging
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core import signing
@@ -30,6 +31,12 @@ def normalise(email: str) -> str:
 
 def confirm_token(subscriber: Subscriber) -> str:
     return signing.dumps(subscriber.pk, salt=CONFIRM_SALT)
+
+
+def token_issued_at(token: str) -> datetime:
+    """When a token, already verified, was signed: Django writes the time before the
+    signature ("payload:time:signature", the time in base 62)."""
+    return datetime.fromtimestamp(signing.b62_decode(token.split(":")[-2]), tz=UTC)
 
 
 def unsubscribe_token(subscriber: Subscriber) -> str:
@@ -110,6 +117,15 @@ def confirm(*, token: str) -> Subscriber:
     subscriber = subscriber_from(token, salt=CONFIRM_SALT, max_age=max_age)
     if subscriber.status == Subscriber.Status.SUPPRESSED:
         raise BadLink("This address cannot receive our emails (it bounced or complained).")
+    if (
+        subscriber.status == Subscriber.Status.UNSUBSCRIBED
+        and subscriber.unsubscribed_at
+        and subscriber.unsubscribed_at > token_issued_at(token)
+    ):
+        raise BadLink(
+            "You unsubscribed after this link was sent, so it no longer works. "
+            "Sign up again to get a new one."
+        )
     if subscriber.status != Subscriber.Status.CONFIRMED:
         subscriber.status = Subscriber.Status.CONFIRMED
         subscriber.confirmed_at = timezone.now()

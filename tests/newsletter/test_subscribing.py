@@ -183,3 +183,18 @@ def test_the_box_on_cached_pages_posts_without_a_token(client, make_article):
     assert 'action="/newsletter/subscribe/"' in html
     assert "csrfmiddlewaretoken" not in html
     assert "disabled" not in html.split('data-slot="newsletter"')[1].split("</section>")[0]
+
+
+def test_a_confirmation_link_no_longer_works_after_the_reader_unsubscribes(client, db):
+    sign_up(client, "ruth@example.org")
+    link = path_of(link_in(mail.outbox[0]))
+    client.post(link)
+    subscriber = Subscriber.objects.get()
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        services.unsubscribe(token=services.unsubscribe_token(subscriber))
+        response = client.post(link)
+
+    assert response.status_code == 400
+    assert b"You unsubscribed after this link was sent" in response.content
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
