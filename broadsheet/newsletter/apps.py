@@ -1,7 +1,25 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class NewsletterConfig(AppConfig):
     name = "broadsheet.newsletter"
     label = "newsletter"
     verbose_name = "Daily newsletter"
+
+    def ready(self):
+        post_migrate.connect(let_editors_see_subscribers, sender=self)
+
+
+def let_editors_see_subscribers(sender, **kwargs):
+    """Editors read the subscriber list and export it; permissions exist after migrate."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=kwargs.get("using", "default"))
+    editors, _ = Group.objects.get_or_create(name="Editors")
+    editors.permissions.add(
+        *Permission.objects.filter(content_type__app_label="newsletter", codename="view_subscriber")
+    )

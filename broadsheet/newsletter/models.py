@@ -25,6 +25,15 @@ class Subscriber(models.Model):
     def __str__(self):
         return self.email
 
+    @property
+    def history(self) -> str:
+        """The subscriber's events, oldest first, for staff (the admin's inspect view)."""
+        return "; ".join(
+            f"{event.at:%Y-%m-%d %H:%M} {event.get_kind_display()}"
+            + (f" ({event.detail})" if event.detail else "")
+            for event in self.events.all()
+        )
+
 
 class SubscriberEvent(models.Model):
     """One line of a subscriber's history, shown to staff."""

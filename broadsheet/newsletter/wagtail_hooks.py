@@ -1,0 +1,54 @@
+"""Subscribers in the admin: who is subscribed, their history, and a CSV export."""
+
+from wagtail.admin.panels import FieldPanel
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from .models import Subscriber
+
+
+class SubscriberPermissionPolicy(ModelPermissionPolicy):
+    """Nobody adds or edits subscribers by hand: an address joins only by confirming."""
+
+    def user_has_permission(self, user, action):
+        return action not in {"add", "change"} and super().user_has_permission(user, action)
+
+
+register_permission_policy(Subscriber, SubscriberPermissionPolicy(Subscriber))
+
+
+class SubscriberViewSet(SnippetViewSet):
+    model = Subscriber
+    icon = "mail"
+    menu_label = "Subscribers"
+    add_to_admin_menu = True
+    menu_order = 230
+    list_display = ["email", "status", "created_at", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["status"]
+    search_fields = ["email"]
+    list_export = [
+        "email",
+        "status",
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "suppressed_reason",
+    ]
+    export_filename = "subscribers"
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "email",
+        "status",
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "suppressed_reason",
+        "history",
+    ]
+    panels = [FieldPanel("email", read_only=True)]
+
+
+register_snippet(SubscriberViewSet)
