@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.files.images import ImageFile
 from django.utils import timezone
 from PIL import Image
@@ -139,3 +140,17 @@ def make_blog_post(blog, reporter_author, photo):
 def days_ago():
     now = timezone.now()
     return lambda days: now - timedelta(days=days)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate limits and cached tallies live in the cache, which outlives each test."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def story(make_article):
+    """A story published today, so comments and votes are open."""
+    return make_article(title="Harbour bridge to close for repairs", slug="harbour-bridge")

@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from broadsheet.engagement.models import Comment, Vote
@@ -84,20 +83,6 @@ root => {
   return found;
 }
 """
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """Rate limits and cached tallies live in the cache, which outlives each test."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def story(make_article):
-    """A story published today, so comments and votes are open."""
-    return make_article(title="Harbour bridge to close for repairs", slug="harbour-bridge")
 
 
 @pytest.fixture

@@ -2,21 +2,8 @@ import time
 
 import pytest
 from django.core import signing
-from django.core.cache import cache
 
 from broadsheet.engagement import challenge as challenges
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def story(make_article):
-    return make_article(title="Harbour bridge to close", slug="harbour-bridge")
 
 
 def answered_challenge(story_id):

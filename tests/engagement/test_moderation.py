@@ -94,7 +94,7 @@ def test_the_queue_shows_story_status_spam_reasons_and_flags(client, moderator, 
     assert "Held for moderation" in text
     assert "0.62" in text and "blocked term 'casino'" in text
     story_link = row.select_one("a[target=_blank]")
-    assert story_link.get_text(strip=True) == "Harbour bridge to close"
+    assert story_link.get_text(strip=True) == "Harbour bridge to close for repairs"
     assert story_link["href"].endswith("/harbour-bridge/")
 
 

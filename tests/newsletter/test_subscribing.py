@@ -6,18 +6,12 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 
 from broadsheet.newsletter import services
 from broadsheet.newsletter.models import Subscriber
 
 SIGNUP = "/newsletter/subscribe/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 def sign_up(client, email, **extra):
