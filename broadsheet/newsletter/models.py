@@ -1,6 +1,16 @@
 """Who receives the daily email, and everything that happened to their subscription."""
 
+from datetime import time
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, PageChooserPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+from wagtail.models import Orderable
+
+from broadsheet.news.models import StoryPage
 
 
 class Subscriber(models.Model):
@@ -8,7 +18,7 @@ class Subscriber(models.Model):
         PENDING = "pending", "Waiting for confirmation"
         CONFIRMED = "confirmed", "Subscribed"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        SUPPRESSED = "suppressed", "Suppressed (bounced or complained)"
+        SUPPRESSED = "suppressed", "Suppressed (refused, bounced or complained)"
 
     email = models.EmailField(unique=True, help_text="Stored in lower case.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
@@ -44,6 +54,7 @@ class SubscriberEvent(models.Model):
         CONFIRMED = "confirmed", "Confirmed"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         SUPPRESSED = "suppressed", "Suppressed"
+        IMPORTED = "imported", "Imported"
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -55,3 +66,134 @@ class SubscriberEvent(models.Model):
 
     def __str__(self):
         return f"{self.subscriber}: {self.get_kind_display()}"
+
+
+@register_setting(icon="mail")
+class NewsletterSettings(BaseGenericSetting):
+    """When the daily issue goes out and how many top stories it carries (editors set these)."""
+
+    send_time = models.TimeField(
+        default=time(7, 0),
+        help_text="Newsroom time (the site's time zone) at which each day's issue goes out.",
+    )
+    top_story_count = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="How many top stories an issue carries; editors' picks come first.",
+    )
+    sending_enabled = models.BooleanField(
+        default=True,
+        help_text="Untick to stop the daily send (for a holiday or a mail server problem).",
+    )
+    # Which queued "send the next issue" task is current; older ones see a different
+    # token and stop, so changing the send time never leaves two daily chains running.
+    schedule_token = models.CharField(max_length=32, blank=True, editable=False)
+
+    panels = [FieldPanel("send_time"), FieldPanel("top_story_count"), FieldPanel("sending_enabled")]
+
+    class Meta:
+        verbose_name = "Newsletter settings"
+
+
+class DailyIssue(ClusterableModel):
+    """One day's newsletter: what it holds, and once it starts going out, exactly what went.
+
+    Editors' picks lead the top stories; the ranking in `broadsheet.newsletter.ranking`
+    fills the rest. When sending starts, the subject, the stories and both bodies are
+    frozen here, so a resumed send, the view-in-browser page and the send log all show
+    the issue that readers received.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Not sent yet"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent"
+
+    date = models.DateField(unique=True, help_text="The newsroom day this issue is for.")
+    subject = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="Leave blank for “Top stories for Thursday 26 November”.",
+    )
+    introduction = models.TextField(
+        blank=True, max_length=600, help_text="An optional note from the editor, above the stories."
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    status_detail = models.CharField(
+        max_length=300, blank=True, help_text="Why the issue was not sent, or why sending paused."
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    sent_subject = models.CharField(max_length=200, blank=True, editable=False)
+    sent_html = models.TextField(blank=True, editable=False)
+    sent_text = models.TextField(blank=True, editable=False)
+    sent_story_ids = models.JSONField(default=list, blank=True, editable=False)
+
+    panels = [
+        FieldPanel("date"),
+        FieldPanel("subject"),
+        FieldPanel("introduction"),
+        InlinePanel(
+            "picks",
+            heading="Editors' top stories, in order",
+            label="Top story",
+            help_text="Stories picked here lead the issue; the ranking fills the rest.",
+        ),
+    ]
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"Daily newsletter for {self.date:%A %-d %B %Y}"
+
+
+class IssuePick(Orderable):
+    """A story an editor put in the day's top stories, in the editor's order."""
+
+    issue = ParentalKey(DailyIssue, on_delete=models.CASCADE, related_name="picks")
+    story = models.ForeignKey(StoryPage, on_delete=models.CASCADE, related_name="+")
+
+    panels = [PageChooserPanel("story", ["news.ArticlePage", "news.BlogPostPage"])]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "story"], name="one_pick_per_story")
+        ]
+
+
+class Delivery(models.Model):
+    """One issue to one subscriber: the unit that is sent at most once.
+
+    PENDING rows are waiting; a row becomes UNCONFIRMED in the same commit that precedes
+    handing the message to the mail server, and SENT once the server accepts it. A row
+    left UNCONFIRMED by a crash is never sent again: whether the server took that one
+    message cannot be known, and a second copy is worse than none (docs/newsletter.md).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RETRY = "retry", "Waiting to retry"
+        UNCONFIRMED = "unconfirmed", "Handed over, not confirmed"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (left before their turn)"
+
+    issue = models.ForeignKey(DailyIssue, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=11, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "subscriber"], name="one_delivery_each")
+        ]
+        indexes = [models.Index(fields=["issue", "status", "id"])]
+
+    def __str__(self):
+        return f"{self.issue.date} to {self.subscriber}: {self.get_status_display()}"

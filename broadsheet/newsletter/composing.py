@@ -1,0 +1,187 @@
+"""What goes into a day's issue: editors' picks, then the ranking, then the day's blog posts.
+
+The ranking (documented for editors in docs/newsletter.md) rewards what readers did with
+a story and lets it fade with age, the way the "hot" lists of link sites do:
+
+    engagement = 1 + 2 × votes × (average stars ÷ 5) + 3 × published comments
+    score      = engagement ÷ (hours since first published + 2) ^ 1.5
+
+A fresh story with no reaction yet still beats a day-old one with a little, and a story
+readers argue about beats one they ignore. Only stories first published in the 24 hours
+before the issue's send time take part, and blog posts of the same 24 hours follow the top
+stories, newest first.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from broadsheet.engagement.models import VoteTally
+from broadsheet.engagement.services import comment_counts
+from broadsheet.news.models import ArticlePage, BlogPostPage, Byline, StoryPage
+
+from .models import DailyIssue, NewsletterSettings
+
+WINDOW = timedelta(hours=24)
+BLOG_POST_LIMIT = 10
+PHOTO_SPEC = "fill-1200x675"  # shown at 600 × 338 in the email; twice that for sharp screens
+
+
+@dataclass
+class IssueItem:
+    """A story as the email shows it: everything absolute, nothing left to look up."""
+
+    story_id: int
+    title: str
+    url: str
+    standfirst: str
+    section: str
+    byline: str
+    published_at: datetime
+    photo_url: str = ""
+    photo_alt: str = ""
+    photo_width: int = 0
+    photo_height: int = 0
+    comment_count: int = 0
+    votes: int = 0
+    score: float = 0.0
+    picked: bool = False
+
+
+@dataclass
+class Composition:
+    issue: DailyIssue
+    subject: str
+    introduction: str
+    top_stories: list[IssueItem] = field(default_factory=list)
+    blog_posts: list[IssueItem] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.top_stories and not self.blog_posts
+
+    @property
+    def story_ids(self) -> list[int]:
+        return [item.story_id for item in self.top_stories + self.blog_posts]
+
+
+def send_moment(issue: DailyIssue) -> datetime:
+    """The issue's send time as an aware datetime, in the newsroom's time zone."""
+    send_time = NewsletterSettings.load().send_time
+    return timezone.make_aware(datetime.combine(issue.date, send_time))
+
+
+def default_subject(issue: DailyIssue) -> str:
+    return f"Top stories for {issue.date:%A %-d %B}"
+
+
+def absolute(url: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return url
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
+
+
+def score(*, votes: int, stars_total: int, comments: int, age: timedelta) -> float:
+    average = stars_total / votes if votes else 0
+    engagement = 1 + 2 * votes * (average / 5) + 3 * comments
+    hours = max(age.total_seconds(), 0) / 3600
+    return engagement / (hours + 2) ** 1.5
+
+
+def with_card_data(queryset):
+    return queryset.select_related("lead_photo", "agency").prefetch_related(
+        Prefetch("bylines", queryset=Byline.objects.select_related("author"))
+    )
+
+
+def byline_text(story: StoryPage) -> str:
+    names = [byline.author.name for byline in story.bylines.all()]
+    if story.agency_id:
+        names.append(story.agency.byline_name)
+    if not names:
+        return ""
+    return "By " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
+def item_for(story: StoryPage, *, comments: int, tally: tuple[int, int], now, picked=False):
+    votes, stars_total = tally
+    item = IssueItem(
+        story_id=story.pk,
+        title=story.title,
+        url=absolute(story.get_url()),
+        standfirst=story.standfirst,
+        section=story.get_parent().title,
+        byline=byline_text(story),
+        published_at=story.first_published_at,
+        comment_count=comments,
+        votes=votes,
+        score=score(
+            votes=votes,
+            stars_total=stars_total,
+            comments=comments,
+            age=now - story.first_published_at,
+        ),
+        picked=picked,
+    )
+    if story.lead_photo_id:
+        rendition = story.lead_photo.get_rendition(PHOTO_SPEC)
+        item.photo_url = absolute(rendition.url)
+        item.photo_alt = story.lead_photo.description or story.lead_photo.title
+        item.photo_width, item.photo_height = rendition.width // 2, rendition.height // 2
+    return item
+
+
+def compose(issue: DailyIssue, *, now: datetime | None = None) -> Composition:
+    """The issue as it would go out now: picks in the editors' order, then the best of the
+    rest by score, then the blog posts. Unpublished picks are left out."""
+    now = now or timezone.now()
+    until = min(now, send_moment(issue))
+    since = until - WINDOW
+    count = NewsletterSettings.load().top_story_count
+
+    picked_ids = list(issue.picks.order_by("sort_order").values_list("story_id", flat=True))
+    picks = {s.pk: s for s in with_card_data(StoryPage.objects.live().filter(pk__in=picked_ids))}
+    recent = list(
+        with_card_data(
+            ArticlePage.objects.live()
+            .filter(first_published_at__gt=since, first_published_at__lte=until)
+            .exclude(pk__in=picked_ids)
+        )
+    )
+    posts = list(
+        with_card_data(
+            BlogPostPage.objects.live()
+            .filter(first_published_at__gt=since, first_published_at__lte=until)
+            .exclude(pk__in=picked_ids)
+            .order_by("-first_published_at", "-pk")[:BLOG_POST_LIMIT]
+        )
+    )
+    story_ids = [*picks, *(s.pk for s in recent), *(p.pk for p in posts)]
+    comments = comment_counts(story_ids)
+    tallies = {
+        row.story_id: (row.count, row.total)
+        for row in VoteTally.objects.filter(story_id__in=story_ids)
+    }
+
+    def item(story, picked=False):
+        return item_for(
+            story,
+            comments=comments.get(story.pk, 0),
+            tally=tallies.get(story.pk, (0, 0)),
+            now=until,
+            picked=picked,
+        )
+
+    top = [item(picks[pk], picked=True) for pk in picked_ids if pk in picks]
+    ranked = sorted((item(story) for story in recent), key=lambda i: (-i.score, -i.story_id))
+    top += ranked[: max(count - len(top), 0)]
+    return Composition(
+        issue=issue,
+        subject=issue.subject or default_subject(issue),
+        introduction=issue.introduction,
+        top_stories=top,
+        blog_posts=[item(post) for post in posts],
+    )
