@@ -12,12 +12,14 @@ before the issue's send time take part, and blog posts of the same 24 hours foll
 stories, newest first.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
+from wagtail.models import Site
 
 from broadsheet.engagement.models import VoteTally
 from broadsheet.engagement.services import comment_counts
@@ -25,6 +27,7 @@ from broadsheet.news.models import ArticlePage, BlogPostPage, Byline, StoryPage
 
 from .models import DailyIssue, NewsletterSettings
 
+logger = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)
 BLOG_POST_LIMIT = 10
 PHOTO_SPEC = "fill-1200x675"  # shown at 600 × 338 in the email; twice that for sharp screens
@@ -43,6 +46,7 @@ class IssueItem:
     published_at: datetime
     photo_url: str = ""
     photo_alt: str = ""
+    photo_credit: str = ""
     photo_width: int = 0
     photo_height: int = 0
     comment_count: int = 0
@@ -72,6 +76,12 @@ def send_moment(issue: DailyIssue) -> datetime:
     """The issue's send time as an aware datetime, in the newsroom's time zone."""
     send_time = NewsletterSettings.load().send_time
     return timezone.make_aware(datetime.combine(issue.date, send_time))
+
+
+def paper_name() -> str:
+    """The paper's name as editors set it on the site (Settings → Sites), as pages show it."""
+    site = Site.objects.filter(is_default_site=True).only("site_name").first()
+    return (site.site_name if site else "") or settings.WAGTAIL_SITE_NAME
 
 
 def default_subject(issue: DailyIssue) -> str:
@@ -127,9 +137,15 @@ def item_for(story: StoryPage, *, comments: int, tally: tuple[int, int], now, pi
         picked=picked,
     )
     if story.lead_photo_id:
-        rendition = story.lead_photo.get_rendition(PHOTO_SPEC)
+        try:
+            rendition = story.lead_photo.get_rendition(PHOTO_SPEC)
+        except OSError:  # wagtail.images.models.SourceImageIOError among them
+            # A photo whose file went missing must not stop the morning's email.
+            logger.warning("Newsletter: no rendition of photo %s", story.lead_photo_id)
+            return item
         item.photo_url = absolute(rendition.url)
         item.photo_alt = story.lead_photo.description or story.lead_photo.title
+        item.photo_credit = story.lead_photo.credit
         item.photo_width, item.photo_height = rendition.width // 2, rendition.height // 2
     return item
 
@@ -142,7 +158,13 @@ def compose(issue: DailyIssue, *, now: datetime | None = None) -> Composition:
     since = until - WINDOW
     count = NewsletterSettings.load().top_story_count
 
-    picked_ids = list(issue.picks.order_by("sort_order").values_list("story_id", flat=True))
+    # Read through the relation rather than a query: in a preview the picks are the
+    # editor's unsaved ones, held in memory by modelcluster.
+    picked_ids = [
+        pick.story_id
+        for pick in sorted(issue.picks.all(), key=lambda pick: pick.sort_order or 0)
+        if pick.story_id
+    ]
     picks = {s.pk: s for s in with_card_data(StoryPage.objects.live().filter(pk__in=picked_ids))}
     recent = list(
         with_card_data(

@@ -2,13 +2,16 @@
 
 from datetime import time
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.http import HttpResponse
+from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
-from wagtail.models import Orderable
+from wagtail.models import Orderable, PreviewableMixin
 
 from broadsheet.news.models import StoryPage
 
@@ -95,7 +98,13 @@ class NewsletterSettings(BaseGenericSetting):
         verbose_name = "Newsletter settings"
 
 
-class DailyIssue(ClusterableModel):
+def no_line_breaks(value: str) -> None:
+    """A line break in a header would start a new header (Bcc: …): refuse it."""
+    if "\r" in value or "\n" in value:
+        raise ValidationError("The subject must be one line: remove the line break.")
+
+
+class DailyIssue(PreviewableMixin, ClusterableModel):
     """One day's newsletter: what it holds, and once it starts going out, exactly what went.
 
     Editors' picks lead the top stories; the ranking in `broadsheet.newsletter.ranking`
@@ -110,10 +119,13 @@ class DailyIssue(ClusterableModel):
         SENT = "sent", "Sent"
         SKIPPED = "skipped", "Not sent"
 
-    date = models.DateField(unique=True, help_text="The newsroom day this issue is for.")
+    date = models.DateField(
+        unique=True, default=timezone.localdate, help_text="The newsroom day this issue is for."
+    )
     subject = models.CharField(
         max_length=150,
         blank=True,
+        validators=[no_line_breaks],
         help_text="Leave blank for “Top stories for Thursday 26 November”.",
     )
     introduction = models.TextField(
@@ -142,11 +154,28 @@ class DailyIssue(ClusterableModel):
         ),
     ]
 
+    preview_modes = [("", "HTML email"), ("text", "Plain text")]
+
     class Meta:
         ordering = ["-date"]
 
     def __str__(self):
         return f"Daily newsletter for {self.date:%A %-d %B %Y}"
+
+    def serve_preview(self, request, mode_name):
+        """The email as readers will get it (or got it, once sending started)."""
+        from .composing import compose
+        from .rendering import personalise, render_issue
+
+        if self.sent_html:
+            html, text = self.sent_html, self.sent_text
+        else:
+            rendered = render_issue(compose(self))
+            html, text = rendered.html, rendered.text
+        if mode_name == "text":
+            body = personalise(text, unsubscribe_url="(the reader's own unsubscribe link)")
+            return HttpResponse(body, content_type="text/plain; charset=utf-8")
+        return HttpResponse(personalise(html, unsubscribe_url="#unsubscribe"))
 
 
 class IssuePick(Orderable):

@@ -6,10 +6,13 @@ button when opened (mail scanners open every link); the button's POST acts. The 
 one-click POST, sent by mail clients without any page, unsubscribes at once.
 """
 
+import datetime
+import re
+
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,6 +21,8 @@ from broadsheet.core.ratelimit import RateLimited, address_hash, check_rate
 
 from . import services
 from .forms import SignUpForm
+from .models import DailyIssue
+from .rendering import web_copy
 
 SAME_ANSWER = (
     "Thank you. If this address is not subscribed yet, we have sent it an email: "
@@ -112,3 +117,31 @@ def unsubscribe(request, token):
             "at any time from any page of the site.",
         },
     )
+
+
+ISSUE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# Public and cacheable: what went out never changes. A day rather than longer, so that a
+# story taken down for legal reasons leaves browsers' and proxies' copies within a day.
+@cache_control(public=True, max_age=86400)
+@require_http_methods(["GET", "HEAD"])
+def issue_in_browser(request, date):
+    """The web copy of a sent (or sending) issue, exactly as readers received it."""
+    try:
+        if not ISSUE_DATE.fullmatch(date):
+            raise ValueError(date)
+        day = datetime.date.fromisoformat(date)
+    except ValueError:
+        raise Http404("No issue for that date.") from None
+    issue = (
+        DailyIssue.objects.filter(
+            date=day, status__in=[DailyIssue.Status.SENT, DailyIssue.Status.SENDING]
+        )
+        .exclude(sent_html="")
+        .only("sent_html")
+        .first()
+    )
+    if issue is None:
+        raise Http404("No issue went out on that date.")
+    return HttpResponse(web_copy(issue.sent_html))

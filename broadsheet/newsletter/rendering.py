@@ -1,0 +1,136 @@
+"""How a composed issue looks: the HTML and plain-text parts of the daily email.
+
+`render_issue` turns a `Composition` into the subject and both bodies, the same for every
+reader. The one per-reader part, the unsubscribe link, is left as UNSUBSCRIBE_PLACEHOLDER
+and filled in by `personalise` as each message is sent, so an issue is rendered once, not
+once per subscriber.
+
+The HTML is written with a `<style>` block and passed through css-inline: every rule is
+copied into `style` attributes (webmail such as Gmail for non-Google accounts and Outlook
+ignore or strip most `<style>` blocks), and only the `@media` rules stay in the `<head>`,
+where the clients that understand them (Apple Mail, Gmail, iOS and Android mail) adapt
+the layout to phone widths.
+"""
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import css_inline
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .composing import Composition, absolute, paper_name
+
+UNSUBSCRIBE_PLACEHOLDER = "%%unsubscribe_url%%"
+
+# Mail clients show the first text of the body beside the subject. After the preheader,
+# invisible zero-width characters fill the preview so that it does not run on into the
+# footer's or masthead's words.
+PREHEADER_FILL = "&#847;&zwnj;&nbsp;" * 60
+PREHEADER_LENGTH = 140
+
+# The web copy has no reader, so no unsubscribe link: its footer link jumps to this note.
+WEB_COPY_ANCHOR = "how-to-unsubscribe"
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    subject: str
+    html: str
+    text: str
+
+
+def inliner() -> css_inline.CSSInliner:
+    # keep_at_rules: the @media rules stay in a <style> in <head> (they cannot be
+    # inlined); everything else is inlined and dropped from the <style>, so the message
+    # does not carry its stylesheet twice. Nothing is fetched from the network.
+    return css_inline.CSSInliner(
+        keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False
+    )
+
+
+def issue_url(issue) -> str:
+    """The issue's view-in-browser page, absolute."""
+    return absolute(reverse("newsletter:issue", args=[issue.date.isoformat()]))
+
+
+def preheader(composition: Composition) -> str:
+    """The preview text: the editor's note if there is one, else the first headlines."""
+    if composition.introduction.strip():
+        text = " ".join(composition.introduction.split())
+    else:
+        text = " · ".join(item.title for item in composition.top_stories + composition.blog_posts)
+    if len(text) <= PREHEADER_LENGTH:
+        return text
+    cut = text[: PREHEADER_LENGTH + 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut[:PREHEADER_LENGTH]
+    return cut.rstrip(",;:·- ") + "…"
+
+
+def render_issue(composition: Composition) -> RenderedIssue:
+    """Render the issue's subject, HTML and plain text, with UNSUBSCRIBE_PLACEHOLDER where
+    each reader's unsubscribe link goes; all links and images are absolute URLs."""
+    issue = composition.issue
+    site_url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/"
+    context = {
+        "subject": " ".join(composition.subject.split()),
+        "paper_name": paper_name(),
+        "issue_date": issue.date,
+        "introduction": composition.introduction.replace("\r\n", "\n").strip(),
+        "top_stories": composition.top_stories,
+        "blog_posts": composition.blog_posts,
+        "preheader": preheader(composition),
+        "preheader_fill": PREHEADER_FILL,
+        "view_url": issue_url(issue),
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "site_url": site_url,
+        "site_host": urlsplit(site_url).netloc,
+    }
+    html = inliner().inline(render_to_string("newsletter/email/issue.html", context))
+    text = render_to_string("newsletter/email/issue.txt", context)
+    return RenderedIssue(subject=context["subject"], html=html, text=tidy_text(text))
+
+
+def tidy_text(text: str) -> str:
+    """Trailing spaces off, at most one blank line in a row (template tags leave gaps)."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def personalise(text: str, *, unsubscribe_url: str) -> str:
+    """Put one reader's unsubscribe link into a rendered part (HTML or text).
+
+    The URL goes in as it is, unescaped: it must need no escaping in HTML, as a signed
+    unsubscribe link (letters, digits, "-_:/.") never does.
+    """
+    return text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
+
+
+def web_copy(html: str) -> str:
+    """The HTML readers received, for the view-in-browser page.
+
+    There is no reader on that page, so no unsubscribe link to give: the footer's link
+    jumps to a note at the foot saying where each reader's own link is.
+    """
+    note = format_html(
+        '<div id="{}" style="box-sizing:border-box;max-width:600px;margin:0 auto;'
+        "padding:16px 28px 40px;border-top:1px solid #d8d4cc;text-align:center;"
+        "font-family:'Segoe UI',-apple-system,Roboto,Helvetica,Arial,sans-serif;"
+        'font-size:14px;line-height:1.5;color:#444444;background-color:#f6f4ef">'
+        "<p style=\"margin:0 0 8px\"><strong style='color:#121212'>To unsubscribe</strong>, "
+        "use the “Unsubscribe” link at the foot of any issue in your inbox. It is "
+        "personal to your address, so this web copy, which anyone can open, cannot carry "
+        "it.</p>"
+        '<p style="margin:0">Not subscribed? Sign up at the foot of any page of '
+        '<a href="{}" style="color:#0b4f8a">{}</a>.</p></div>',
+        WEB_COPY_ANCHOR,
+        settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/",
+        paper_name(),
+    )
+    html = personalise(html, unsubscribe_url="#" + WEB_COPY_ANCHOR)
+    if "</body>" in html:
+        return html.replace("</body>", note + "</body>", 1)
+    return html + note
