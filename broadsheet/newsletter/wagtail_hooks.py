@@ -1,11 +1,13 @@
-"""Subscribers in the admin: who is subscribed, their history, and a CSV export."""
+"""Subscribers in the admin: who is subscribed, their history, a CSV export and import."""
 
+from django.urls import path
 from wagtail.admin.panels import FieldPanel
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .admin_views import ImportSubscribersView, SubscriberIndexView
 from .models import Subscriber
 
 
@@ -21,6 +23,7 @@ register_permission_policy(Subscriber, SubscriberPermissionPolicy(Subscriber))
 
 class SubscriberViewSet(SnippetViewSet):
     model = Subscriber
+    index_view_class = SubscriberIndexView  # adds the "Import CSV" button
     icon = "mail"
     menu_label = "Subscribers"
     add_to_admin_menu = True
@@ -49,6 +52,12 @@ class SubscriberViewSet(SnippetViewSet):
         "history",
     ]
     panels = [FieldPanel("email", read_only=True)]
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("import/", ImportSubscribersView.as_view(), name="import"),
+        ]
 
 
 register_snippet(SubscriberViewSet)
