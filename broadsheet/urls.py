@@ -13,6 +13,13 @@ urlpatterns = [
     path("", include("broadsheet.news.urls")),
 ]
 
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    # An email service's bounce and complaint reports suppress addresses, so the webhooks
+    # exist only behind their shared secret (HTTP basic auth, checked by django-anymail).
+    from broadsheet.newsletter.receivers import webhook_urls
+
+    urlpatterns += [path("anymail/", include((webhook_urls(), "anymail")))]
+
 if settings.SERVE_MEDIA:
     # Run-time uploads on one machine; behind S3 or a CDN SERVE_MEDIA is off.
     urlpatterns += [

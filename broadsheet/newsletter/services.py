@@ -82,13 +82,15 @@ def request_subscription(*, email: str) -> Subscriber:
 
 def send_confirmation(subscriber: Subscriber) -> None:
     link = absolute(reverse("newsletter:confirm", args=[confirm_token(subscriber)]))
+    from .composing import paper_name
+
     context = {
         "link": link,
-        "paper_name": settings.WAGTAIL_SITE_NAME,
+        "paper_name": paper_name(),
         "days": settings.BROADSHEET_NEWSLETTER_CONFIRM_DAYS,
     }
     message = EmailMultiAlternatives(
-        subject=f"Confirm your subscription to {settings.WAGTAIL_SITE_NAME}",
+        subject=f"Confirm your subscription to {context['paper_name']}",
         body=render_to_string("newsletter/email/confirm.txt", context),
         to=[subscriber.email],
     )
@@ -136,7 +138,10 @@ def confirm(*, token: str) -> Subscriber:
 
 def unsubscribe(*, token: str, how: str = "link") -> Subscriber:
     """Stop sending to the subscriber the link names (idempotent: a second click is fine)."""
-    subscriber = subscriber_from(token, salt=UNSUBSCRIBE_SALT)
+    return unsubscribe_subscriber(subscriber_from(token, salt=UNSUBSCRIBE_SALT), how=how)
+
+
+def unsubscribe_subscriber(subscriber: Subscriber, *, how: str) -> Subscriber:
     if subscriber.status in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
         subscriber.status = Subscriber.Status.UNSUBSCRIBED
         subscriber.unsubscribed_at = timezone.now()
@@ -145,3 +150,35 @@ def unsubscribe(*, token: str, how: str = "link") -> Subscriber:
             subscriber=subscriber, kind=SubscriberEvent.Kind.UNSUBSCRIBED, detail=how
         )
     return subscriber
+
+
+def suppress(subscriber: Subscriber, *, reason: str) -> None:
+    """Stop mailing an address that the mail system refused or whose owner complained.
+
+    Unlike unsubscribing, only staff can see why; signing up again does not lift it
+    (`request_subscription` leaves suppressed addresses alone), because mailing an address
+    that bounces or complains harms delivery to every other reader.
+    """
+    reason = reason.replace("\r", " ").replace("\n", " ")[:300]
+    with transaction.atomic():
+        updated = (
+            Subscriber.objects.filter(pk=subscriber.pk)
+            .exclude(status=Subscriber.Status.SUPPRESSED)
+            .update(status=Subscriber.Status.SUPPRESSED, suppressed_reason=reason)
+        )
+        if updated:
+            SubscriberEvent.objects.create(
+                subscriber_id=subscriber.pk, kind=SubscriberEvent.Kind.SUPPRESSED, detail=reason
+            )
+    subscriber.status = Subscriber.Status.SUPPRESSED
+    subscriber.suppressed_reason = reason
+
+
+def suppress_address(*, email: str, reason: str) -> bool:
+    """Suppress a subscriber by address (for an email service's bounce or complaint
+    report). Returns False for an address that is not on the list."""
+    subscriber = Subscriber.objects.filter(email=normalise(email)).first()
+    if subscriber is None:
+        return False
+    suppress(subscriber, reason=reason)
+    return True

@@ -61,3 +61,6 @@ class SubscriberViewSet(SnippetViewSet):
 
 
 register_snippet(SubscriberViewSet)
+
+# The daily issue's admin registers itself on import (kept apart: it is the larger half).
+from . import issue_admin  # noqa: E402, F401

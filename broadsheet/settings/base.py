@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "django_tasks_db",
+    "anymail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -172,11 +173,15 @@ STORAGES = {
     },
 }
 
-# Email: written to files under var/mail by default (open them with any mail reader).
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+# Email: one .eml file per message under var/mail by default (open them in any mail program).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "broadsheet.core.mail.EmlFileBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "newsroom@broadsheet.invalid")
 
 # Wagtail
@@ -196,6 +201,30 @@ BROADSHEET_LISTING_PAGE_SIZE = 20
 BROADSHEET_NEWSLETTER_CONFIRM_DAYS = 7
 BROADSHEET_NEWSLETTER_RESEND_SECONDS = 600
 BROADSHEET_NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR = 20
+# Delivery (broadsheet/newsletter/delivery.py). The daily issue may go through another
+# backend than the site's own mail, e.g. an email service through django-anymail:
+# NEWSLETTER_EMAIL_BACKEND=anymail.backends.postmark.EmailBackend.
+BROADSHEET_NEWSLETTER_EMAIL_BACKEND = os.environ.get("NEWSLETTER_EMAIL_BACKEND", "")
+# Many servers cap messages per connection (Gmail at about 100); a new one every 100.
+BROADSHEET_NEWSLETTER_MESSAGES_PER_CONNECTION = int(
+    os.environ.get("NEWSLETTER_MESSAGES_PER_CONNECTION", "100")
+)
+# Seconds to wait before each new try after a temporary (4xx) refusal; then it fails.
+BROADSHEET_NEWSLETTER_RETRY_DELAYS = [60, 300, 1800, 7200]
+# Seconds between attempts to reach a mail server that dropped or refused the connection.
+BROADSHEET_NEWSLETTER_RECONNECT_DELAYS = [1, 2, 4, 8, 16]
+# Permanent refusals in a row that stop a run: a server refusing everyone is misconfigured,
+# and suppressing the whole list because of it would be a disaster.
+BROADSHEET_NEWSLETTER_MAX_REFUSALS_IN_A_ROW = 25
+
+# django-anymail, for an email service: every ANYMAIL_* environment variable becomes a key
+# of ANYMAIL (ANYMAIL_POSTMARK_SERVER_TOKEN -> POSTMARK_SERVER_TOKEN), so any service it
+# supports is set up from the environment alone. WEBHOOK_SECRET guards tracking webhooks.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
 
 # Readers: votes and comments (see broadsheet/engagement/readers.py for what these stop).
 # How many proxies (Varnish, a load balancer) stand in front and add X-Forwarded-For.

@@ -27,3 +27,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"broadsheet-test-{os.getpid()}.sqlite3")
     }
+# The email-service webhooks exist only behind a secret (broadsheet/urls.py).
+ANYMAIL = {"WEBHOOK_SECRET": "courier:webhook-secret"}
+# Tests do not wait between reconnection attempts or before retries they run by hand.
+BROADSHEET_NEWSLETTER_RECONNECT_DELAYS = [0, 0]

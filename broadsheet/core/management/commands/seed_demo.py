@@ -3,16 +3,17 @@
 import logging
 import secrets
 import sys
-import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from broadsheet.core.progress import ProgressBar
 from broadsheet.engagement import demo as readers_demo
 from broadsheet.engagement.services import COMMENT_MODERATORS
 from broadsheet.news import demo, services
+from broadsheet.newsletter import demo as newsletter_demo
 
 DEMO_USERS = [
     # username, group, is_superuser
@@ -23,30 +24,6 @@ DEMO_USERS = [
 ]
 
 
-class ProgressBar:
-    """A one-line progress bar on a terminal; plain milestones when output is a file."""
-
-    def __init__(self, stream, total, label):
-        self.stream, self.total, self.label, self.done = stream, total, label, 0
-        self.tty = stream.isatty()
-        self.started = time.monotonic()
-
-    def __call__(self, step=1):
-        self.done = min(self.total, self.done + step)
-        if self.tty:
-            filled = int(30 * self.done / self.total)
-            self.stream.write(
-                f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
-            )
-            self.stream.flush()
-        elif self.done == self.total or self.done % 20 == 0:
-            self.stream.write(f"{self.label}: {self.done}/{self.total}\n")
-
-    def finish(self):
-        if self.tty:
-            self.stream.write(f"  {time.monotonic() - self.started:.1f}s\n")
-
-
 class Command(BaseCommand):
     help = "Seed the demo newsroom (sections, staff, agencies, blogs, stories) and its logins."
 
@@ -54,17 +31,22 @@ class Command(BaseCommand):
         # Wagtail logs every page it creates and publishes; the bar says it better here.
         logging.getLogger("wagtail").setLevel(logging.WARNING)
         bar = ProgressBar(
-            sys.stdout, demo.total_steps() + readers_demo.total_steps(), "Seeding the demo newsroom"
+            sys.stdout,
+            demo.total_steps() + readers_demo.total_steps() + newsletter_demo.total_steps(),
+            "Seeding the demo newsroom",
         )
         report = demo.seed_newsroom(progress=bar)
         password = self._ensure_users()
         comments = readers_demo.seed_readers(
             staff_user=get_user_model().objects.get(username="editor"), progress=bar
         )
+        newsletter = newsletter_demo.seed_newsletter(progress=bar)
         bar.finish()
         self.stdout.write(
             f"Stories: {report.created} created, {report.existing} already there. "
-            f"Reader comments: {comments} created.\n"
+            f"Reader comments: {comments} created.\n{newsletter}\n"
+            f"Emails (confirmations, newsletters) are written to {settings.EMAIL_FILE_PATH}/ "
+            "unless EMAIL_BACKEND says otherwise.\n"
         )
         if report.scheduled_title:
             self.stdout.write(

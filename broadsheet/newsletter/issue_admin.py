@@ -1,0 +1,158 @@
+"""The daily issue in the admin: pick and order stories, preview, test, send, follow the log.
+
+Previews use Wagtail's own preview panel (DailyIssue is previewable as the HTML email and
+as the plain text), so editors see the issue change as they pick stories.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.mail import BadHeaderError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import include, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from wagtail import hooks
+from wagtail.admin.widgets.button import HeaderButton, MenuItem
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet
+
+from . import delivery
+from .composing import send_moment
+from .models import DailyIssue, Delivery
+from .tasks import send_issue_task
+
+CHANGE = "newsletter.change_dailyissue"
+
+
+class DailyIssuePermissionPolicy(ModelPermissionPolicy):
+    """Once an issue starts going out it is what readers received: no more edits."""
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action in {"change", "delete"} and instance.status != DailyIssue.Status.DRAFT:
+            return False
+        return super().user_has_permission_for_instance(user, action, instance)
+
+
+register_permission_policy(DailyIssue, DailyIssuePermissionPolicy(DailyIssue))
+
+
+def send_log_url(issue):
+    return reverse("newsletter_issue_admin:send_log", args=[issue.pk])
+
+
+class DailyIssueIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        return [
+            MenuItem("Send log", url=send_log_url(instance), icon_name="list-ul", priority=5),
+            *super().get_list_more_buttons(instance),
+        ]
+
+
+class DailyIssueEditView(EditView):
+    def dispatch(self, request, *args, **kwargs):
+        issue = self.get_object()
+        if issue.status != DailyIssue.Status.DRAFT:
+            messages.info(
+                request,
+                f"{issue} is {issue.get_status_display().lower()}: it is what readers "
+                "received, so it can no longer be changed.",
+            )
+            return redirect(send_log_url(issue))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_header_buttons(self):
+        return [
+            HeaderButton("Send log", url=send_log_url(self.object), icon_name="list-ul"),
+            *super().get_header_buttons(),
+        ]
+
+
+class DailyIssueViewSet(SnippetViewSet):
+    model = DailyIssue
+    icon = "mail"
+    menu_label = "Daily issues"
+    menu_order = 225
+    add_to_admin_menu = True
+    index_view_class = DailyIssueIndexView
+    edit_view_class = DailyIssueEditView
+    list_display = ["date", "status", "sent_subject", "started_at", "finished_at"]
+    list_filter = ["status"]
+    copy_view_enabled = False
+
+
+@hooks.register("register_admin_urls")
+def issue_admin_urls():
+    urls = [
+        path("<int:pk>/log/", send_log, name="send_log"),
+        path("<int:pk>/send-now/", send_now, name="send_now"),
+        path("<int:pk>/send-test/", send_test, name="send_test"),
+    ]
+    return [path("newsletter/issues/", include((urls, "newsletter_issue_admin")))]
+
+
+@permission_required("newsletter.view_dailyissue", raise_exception=True)
+def send_log(request, pk):
+    """Where an issue's sending stands: counts, progress, the failures and their reasons."""
+    issue = get_object_or_404(DailyIssue, pk=pk)
+    report = delivery.report_for(issue)
+    problems = (
+        Delivery.objects.filter(
+            issue=issue, status__in=[Delivery.Status.FAILED, Delivery.Status.UNCONFIRMED]
+        )
+        .select_related("subscriber")
+        .order_by("pk")[:100]
+    )
+    labels = dict(Delivery.Status.choices)
+    return TemplateResponse(
+        request,
+        "newsletter/admin/send_log.html",
+        {
+            "issue": issue,
+            "report": report,
+            "rows": [(labels[s], report.counts[s]) for s in Delivery.Status.values],
+            "percent": round(100 * report.done / report.total) if report.total else 0,
+            "problems": problems,
+            "send_at": send_moment(issue),
+            "can_send": request.user.has_perm(CHANGE)
+            and issue.status in (DailyIssue.Status.DRAFT, DailyIssue.Status.SENDING),
+            "can_test": request.user.has_perm(CHANGE),
+            "refresh": issue.status == DailyIssue.Status.SENDING,
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def send_now(request, pk):
+    issue = get_object_or_404(DailyIssue, pk=pk)
+    if issue.status not in (DailyIssue.Status.DRAFT, DailyIssue.Status.SENDING):
+        messages.error(
+            request, f"{issue} is {issue.get_status_display().lower()}: nothing to send."
+        )
+    else:
+        send_issue_task.enqueue(issue.pk)
+        messages.success(request, f"{issue} is on its way. This page shows its progress.")
+    return redirect(send_log_url(issue))
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def send_test(request, pk):
+    issue = get_object_or_404(DailyIssue, pk=pk)
+    if not request.user.email:
+        messages.error(request, "Your account has no email address: add one under Account.")
+        return redirect(send_log_url(issue))
+    try:
+        delivery.send_test(issue, to=request.user.email)
+    except (OSError, BadHeaderError, ValueError) as exc:
+        messages.error(request, f"The test could not be sent: {exc}")
+    else:
+        messages.success(request, f"A test of {issue} went to {request.user.email}.")
+    return redirect(send_log_url(issue))
+
+
+register_snippet(DailyIssueViewSet)

@@ -1,0 +1,117 @@
+"""A sending process killed half-way, then run again: every reader gets exactly one copy.
+
+The sender runs as a real process (`manage.py send_newsletter`) against the test
+database and the in-process SMTP server, and is killed with SIGKILL (no clean-up, as in
+an out-of-memory kill or a power cut of the worker) at the worst moments the protocol
+has: while the server holds a whole message but has not answered, and between two
+messages.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from broadsheet.newsletter import delivery
+from broadsheet.newsletter.models import DailyIssue, Delivery, Subscriber
+
+READERS = 30
+KILL_AT = 12
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_sender(sink, var_dir: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "broadsheet.settings.dev",
+        "DATABASE_URL": database_url(),
+        "BROADSHEET_VAR_DIR": str(var_dir),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": sink.host,
+        "EMAIL_PORT": str(sink.port),
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "send_newsletter", "--now", "--no-wait"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture
+def readers(make_article):
+    make_article(title="Flood defences hold as river peaks")
+    return Subscriber.objects.bulk_create(
+        Subscriber(email=f"reader{n:02}@example.org", status=Subscriber.Status.CONFIRMED)
+        for n in range(READERS)
+    )
+
+
+def kill(process):
+    os.kill(process.pid, signal.SIGKILL)
+
+
+def run_killed_then_resume(sink, tmp_path):
+    process = start_sender(sink, tmp_path)
+    sink.process = process
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == -signal.SIGKILL, output
+    killed_after = sink.count
+    issue = DailyIssue.objects.get(date=timezone.localdate())
+    assert issue.status == DailyIssue.Status.SENDING
+
+    report = delivery.send_issue(issue)
+
+    return killed_after, report
+
+
+def test_killed_while_the_server_holds_a_whole_message(smtp_sink, readers, tmp_path):
+    # The server has the 12th message and the sender is waiting for its "250 OK".
+    smtp_sink.on_message = lambda message: (
+        kill(smtp_sink.process) if message.number == KILL_AT else None
+    )
+
+    killed_after, report = run_killed_then_resume(smtp_sink, tmp_path)
+
+    assert killed_after == KILL_AT
+    received = Counter(address for m in smtp_sink.messages for address in m.rcpt_tos)
+    assert received == Counter({reader.email: 1 for reader in readers})
+    # Its row was claimed before the "." and never confirmed: it is shown as such and was
+    # not sent again, so this reader has one copy, not two.
+    assert report.counts[Delivery.Status.UNCONFIRMED] == 1
+    assert report.counts[Delivery.Status.SENT] == READERS - 1
+
+
+def test_killed_between_two_messages(smtp_sink, readers, tmp_path):
+    def kill_on_next_mail_from(attempt):
+        if attempt.number == KILL_AT + 1:
+            kill(smtp_sink.process)
+        return False
+
+    smtp_sink.drop_at = ("mail", kill_on_next_mail_from)
+
+    killed_after, report = run_killed_then_resume(smtp_sink, tmp_path)
+
+    assert killed_after == KILL_AT
+    received = Counter(address for m in smtp_sink.messages for address in m.rcpt_tos)
+    assert received == Counter({reader.email: 1 for reader in readers})
+    assert report.counts[Delivery.Status.PENDING] == 0
+    assert (
+        report.counts[Delivery.Status.SENT] + report.counts[Delivery.Status.UNCONFIRMED] == READERS
+    )

@@ -1,0 +1,159 @@
+"""Editors make the day's issue in the admin: pick and order stories, preview, test, send."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from broadsheet.newsletter import delivery
+from broadsheet.newsletter.models import DailyIssue, IssuePick, Subscriber
+from tests.newsletter.test_admin import staff
+
+EDIT = "wagtailsnippets_newsletter_dailyissue:edit"
+PREVIEW = "wagtailsnippets_newsletter_dailyissue:preview_on_edit"
+
+
+@pytest.fixture
+def editor(client, django_user_model):
+    user = staff(django_user_model, "Editors")
+    user.email = "desk@courier.example"
+    user.save()
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def stories(make_article):
+    return [
+        make_article(title="Harbour wall to be rebuilt"),
+        make_article(title="Night ferry cancelled in gales"),
+        make_article(title="Library opens on Sundays"),
+    ]
+
+
+@pytest.fixture
+def issue(db):
+    return delivery.issue_for(timezone.localdate())
+
+
+def form_data(issue, picks):
+    data = {
+        "date": issue.date.isoformat(),
+        "subject": "",
+        "introduction": "Good morning from the desk.",
+        "picks-TOTAL_FORMS": str(len(picks)),
+        "picks-INITIAL_FORMS": "0",
+        "picks-MIN_NUM_FORMS": "0",
+        "picks-MAX_NUM_FORMS": "1000",
+    }
+    for n, story in enumerate(picks):
+        data |= {
+            f"picks-{n}-story": str(story.pk),
+            f"picks-{n}-ORDER": str(n + 1),
+            f"picks-{n}-id": "",
+        }
+    return data
+
+
+def test_editors_pick_and_order_the_top_stories(client, editor, stories, issue):
+    library, ferry = stories[2], stories[1]
+
+    response = client.post(reverse(EDIT, args=[issue.pk]), form_data(issue, [library, ferry]))
+
+    assert response.status_code == 302, response.content[:2000]
+    composition = delivery.compose(issue)
+    titles = [item.title for item in composition.top_stories]
+    assert titles[:2] == ["Library opens on Sundays", "Night ferry cancelled in gales"]
+    assert composition.top_stories[0].picked and not composition.top_stories[2].picked
+    assert "Harbour wall to be rebuilt" in titles  # the ranking fills the rest
+
+
+def test_preview_as_html_and_as_plain_text_shows_unsaved_picks(client, editor, stories, issue):
+    url = reverse(PREVIEW, args=[issue.pk])
+    data = form_data(issue, [stories[2]])
+
+    assert client.post(url, data).json()["is_valid"] is True
+    html = client.get(url)
+    text = client.get(url, {"mode": "text"})
+
+    assert html.status_code == text.status_code == 200
+    assert b"Library opens on Sundays" in html.content
+    assert b"Good morning from the desk." in html.content
+    assert text["Content-Type"].startswith("text/plain")
+    body = text.content.decode()
+    assert body.index("Library opens on Sundays") < body.index("Harbour wall to be rebuilt")
+    assert "<" not in body.replace("<http", "")
+    assert not IssuePick.objects.exists()  # a preview saves nothing
+
+
+def test_an_editor_sends_a_test_to_themselves(client, editor, stories, issue):
+    Subscriber.objects.create(email="reader@example.org", status="confirmed")
+
+    response = client.post(reverse("newsletter_issue_admin:send_test", args=[issue.pk]))
+
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert message.to == ["desk@courier.example"]
+    assert message.subject.startswith("[Test] ")
+    issue.refresh_from_db()
+    assert issue.status == DailyIssue.Status.DRAFT  # a test changes nothing
+    assert not issue.deliveries.exists()
+
+
+def test_send_now_and_the_send_log(client, editor, stories, issue):
+    Subscriber.objects.create(email="reader@example.org", status="confirmed")
+    Subscriber.objects.create(email="gone@example.org", status="unsubscribed")
+
+    client.post(reverse("newsletter_issue_admin:send_now", args=[issue.pk]))
+    log = client.get(reverse("newsletter_issue_admin:send_log", args=[issue.pk]))
+
+    assert [m.to for m in mail.outbox] == [["reader@example.org"]]
+    page = log.content.decode()
+    assert "1 of 1 done" in page
+    assert "Send to all subscribers now" not in page  # sent: the button is gone
+    issue.refresh_from_db()
+    assert issue.status == DailyIssue.Status.SENT
+
+
+def test_a_sent_issue_cannot_be_edited(client, editor, stories, issue):
+    delivery.send_issue(issue)
+
+    response = client.get(reverse(EDIT, args=[issue.pk]))
+    attempt = client.post(reverse(EDIT, args=[issue.pk]), form_data(issue, stories[:1]))
+
+    assert response.status_code == attempt.status_code == 302
+    assert response["Location"] == reverse("newsletter_issue_admin:send_log", args=[issue.pk])
+    assert not IssuePick.objects.exists()
+
+
+def test_a_subject_with_a_line_break_is_refused(client, editor, stories, issue):
+    data = form_data(issue, []) | {"subject": "Morning\r\nBcc: everyone@example.org"}
+
+    response = client.post(reverse(EDIT, args=[issue.pk]), data)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert b"line break" in response.content
+    issue.refresh_from_db()
+    assert issue.subject == ""
+
+
+def test_the_send_log_lists_failures_with_the_servers_words(client, editor, issue, stories):
+    reader = Subscriber.objects.create(email="nobody@example.org", status="confirmed")
+    delivery.start_issue(issue, now=timezone.now())
+    issue.deliveries.update(status="failed", error="550 5.1.1 No such mailbox", attempts=1)
+
+    page = client.get(reverse("newsletter_issue_admin:send_log", args=[issue.pk])).content.decode()
+
+    assert reader.email in page and "550 5.1.1 No such mailbox" in page
+
+
+def test_readers_and_reporters_cannot_send(client, django_user_model, issue, stories):
+    client.force_login(staff(django_user_model, "Reporters"))
+
+    response = client.post(reverse("newsletter_issue_admin:send_now", args=[issue.pk]))
+
+    # Wagtail turns the refusal into a redirect to the dashboard with a message.
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert mail.outbox == []
+    issue.refresh_from_db()
+    assert issue.status == DailyIssue.Status.DRAFT
