@@ -13,10 +13,10 @@ from django.urls import include, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail import hooks
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets.button import HeaderButton, MenuItem
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
-from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet
 
 from . import delivery
@@ -72,13 +72,17 @@ class DailyIssueEditView(EditView):
 
 class DailyIssueViewSet(SnippetViewSet):
     model = DailyIssue
-    icon = "mail"
+    icon = "date"
     menu_label = "Daily issues"
-    menu_order = 225
-    add_to_admin_menu = True
     index_view_class = DailyIssueIndexView
     edit_view_class = DailyIssueEditView
-    list_display = ["date", "status", "sent_subject", "started_at", "finished_at"]
+    list_display = [
+        "date",
+        "status",
+        Column("sent_subject", label="Subject"),
+        Column("deliveries_summary", label="Deliveries"),
+        "finished_at",
+    ]
     list_filter = ["status"]
     copy_view_enabled = False
 
@@ -153,6 +157,3 @@ def send_test(request, pk):
     else:
         messages.success(request, f"A test of {issue} went to {request.user.email}.")
     return redirect(send_log_url(issue))
-
-
-register_snippet(DailyIssueViewSet)

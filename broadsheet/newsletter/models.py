@@ -162,6 +162,13 @@ class DailyIssue(PreviewableMixin, ClusterableModel):
     def __str__(self):
         return f"Daily newsletter for {self.date:%A %-d %B %Y}"
 
+    @property
+    def deliveries_summary(self) -> str:
+        """“298 sent, 2 failed” for the admin's list of issues."""
+        rows = self.deliveries.values("status").annotate(n=models.Count("pk")).order_by()
+        labels = dict(Delivery.Status.choices)
+        return ", ".join(f"{row['n']:,} {labels[row['status']].lower()}" for row in rows)
+
     def serve_preview(self, request, mode_name):
         """The email as readers will get it (or got it, once sending started)."""
         from .composing import compose
