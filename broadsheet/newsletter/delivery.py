@@ -18,6 +18,7 @@ The rules (docs/newsletter.md has the reasoning):
 
 import fcntl
 import logging
+import re
 import smtplib
 import time as clock
 import zlib
@@ -41,7 +42,7 @@ from broadsheet.core.errors import BroadsheetError
 from . import services
 from .composing import absolute, compose, paper_name, send_moment
 from .models import DailyIssue, Delivery, NewsletterSettings, Subscriber
-from .rendering import personalise, render_issue
+from .rendering import UNSUBSCRIBE_PLACEHOLDER, personalise, render_issue
 
 logger = logging.getLogger(__name__)
 
@@ -222,11 +223,18 @@ def sender_address() -> str:
     return formataddr((paper_name(), address))
 
 
-def message_for(issue: DailyIssue, subscriber: Subscriber, *, connection=None, from_email=None):
+def message_for(
+    issue: DailyIssue,
+    subscriber: Subscriber,
+    *,
+    connection=None,
+    from_email=None,
+    template: "MessageTemplate | None" = None,
+):
     """The issue as one subscriber receives it: their own unsubscribe link in the footer
     and in the RFC 8058 headers, whose POST unsubscribes at once without a login."""
     url = unsubscribe_url(subscriber)
-    message = EmailMultiAlternatives(
+    message = IssueMessage(
         subject=issue.sent_subject,
         body=personalise(issue.sent_text, unsubscribe_url=url),
         from_email=from_email or sender_address(),
@@ -237,11 +245,103 @@ def message_for(issue: DailyIssue, subscriber: Subscriber, *, connection=None, f
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "List-Id": f"Daily newsletter <daily.{sender_domain()}>",
             # The same id if a message is ever sent again, so receivers can spot a copy.
-            "Message-ID": f"<issue-{issue.date:%Y%m%d}.{subscriber.pk}@{sender_domain()}>",
+            "Message-ID": message_id(issue, subscriber.pk),
         },
     )
     message.attach_alternative(personalise(issue.sent_html, unsubscribe_url=url), "text/html")
+    if template is not None:
+        message.prebuilt = template.fill(
+            email=subscriber.email, unsubscribe_url=url, message_id=message_id(issue, subscriber.pk)
+        )
     return message
+
+
+def message_id(issue: DailyIssue, subscriber_id) -> str:
+    return f"<issue-{issue.date:%Y%m%d}.{subscriber_id}@{sender_domain()}>"
+
+
+class IssueMessage(EmailMultiAlternatives):
+    """A subscriber's copy whose MIME bytes may come ready-made from a MessageTemplate.
+
+    Every attribute (body, alternatives, headers) is the subscriber's own, so backends
+    that read them (django-anymail's) work as usual; backends that ask for the MIME
+    message (SMTP, files) get the prebuilt bytes instead of Python's email package
+    building the same message again, which took two thirds of the send time.
+    """
+
+    prebuilt: bytes | None = None
+
+    def message(self):
+        if self.prebuilt is None:
+            return super().message()
+        return PrebuiltMIME(self.prebuilt)
+
+
+class PrebuiltMIME:
+    """What Django's backends use of a MIME message: its bytes (and its charset)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def as_bytes(self, unixfrom=False, linesep="\n"):
+        return self.data if linesep == "\r\n" else self.data.replace(b"\r\n", linesep.encode())
+
+    def get_charset(self):
+        return None
+
+
+class MessageTemplate:
+    """The issue's MIME message built once, with markers where each reader's address,
+    unsubscribe link and message id go; `fill` swaps them in.
+
+    Only used when the markers survive encoding intact (8-bit bodies, unfolded headers);
+    otherwise `build` returns None and each message is built in full.
+    """
+
+    EMAIL = "reader@address.marker.invalid"
+    ID = "<marker-message-id@marker.invalid>"
+    SAFE_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]+")
+
+    def __init__(self, data: bytes):
+        self.parts = data
+
+    @classmethod
+    def build(cls, issue: DailyIssue, *, from_email: str) -> "MessageTemplate | None":
+        message = IssueMessage(
+            subject=issue.sent_subject,
+            body=issue.sent_text,
+            from_email=from_email,
+            to=[cls.EMAIL],
+            headers={
+                "List-Unsubscribe": f"<{UNSUBSCRIBE_PLACEHOLDER}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "List-Id": f"Daily newsletter <daily.{sender_domain()}>",
+                "Message-ID": cls.ID,
+            },
+        )
+        message.attach_alternative(issue.sent_html, "text/html")
+        data = message.message().as_bytes(linesep="\r\n")
+        expected = issue.sent_text.count(UNSUBSCRIBE_PLACEHOLDER) + issue.sent_html.count(
+            UNSUBSCRIBE_PLACEHOLDER
+        )
+        if (
+            data.count(UNSUBSCRIBE_PLACEHOLDER.encode()) != expected + 1
+            or data.count(cls.EMAIL.encode()) != 1
+            or data.count(cls.ID.encode()) != 1
+        ):
+            return None
+        return cls(data)
+
+    def fill(self, *, email: str, unsubscribe_url: str, message_id: str) -> bytes | None:
+        """This reader's bytes, or None for an address that needs the full treatment
+        (non-ASCII, or anything that could break out of its header)."""
+        if not self.SAFE_ADDRESS.fullmatch(email) or not unsubscribe_url.isascii():
+            return None
+        return (
+            self.parts.replace(UNSUBSCRIBE_PLACEHOLDER.encode(), unsubscribe_url.encode())
+            .replace(self.EMAIL.encode(), email.encode())
+            .replace(self.ID.encode(), message_id.encode())
+        )
 
 
 def newsletter_connection():
@@ -324,6 +424,7 @@ class Sender:
         self.connection = newsletter_connection()
         self.hands_over = getattr(self.connection, "hands_over", False)
         self.from_email = sender_address()
+        self.template = MessageTemplate.build(issue, from_email=self.from_email)
         self.opened = False
         self.sent_since_open = 0
         self.accepted: list[int] = []  # sent, to be marked so in the next commit
@@ -435,7 +536,11 @@ class Sender:
                 handed_over = True
 
             message = message_for(
-                self.issue, row.subscriber, connection=self.connection, from_email=self.from_email
+                self.issue,
+                row.subscriber,
+                connection=self.connection,
+                from_email=self.from_email,
+                template=self.template,
             )
             message.before_handover = hand_over
             try:

@@ -307,3 +307,41 @@ def test_command_refuses_a_bad_date(db):
 
     with pytest.raises(CommandError, match="--date wants a date"):
         call_command("send_newsletter", "--date", "26/11/2026")
+
+
+def parsed(message):
+    import email
+    import email.policy
+
+    return email.message_from_bytes(
+        message.message().as_bytes(linesep="\r\n"), policy=email.policy.default
+    )
+
+
+def test_a_prebuilt_copy_reads_exactly_like_one_built_in_full(todays_story, issue):
+    ada, jose = subscribe("ada@example.org", "josé@exämple.org")
+    delivery.start_issue(issue, now=timezone.now())
+    sender = "The Test Courier <newsroom@broadsheet.invalid>"
+    template = delivery.MessageTemplate.build(issue, from_email=sender)
+    assert template is not None, "the issue's markers should survive encoding"
+
+    fast = delivery.message_for(issue, ada, from_email=sender, template=template)
+    full = delivery.message_for(issue, ada, from_email=sender)
+
+    assert fast.prebuilt is not None and full.prebuilt is None
+    fast_mime, full_mime = parsed(fast), parsed(full)
+    for header in (
+        "From",
+        "To",
+        "Subject",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "Message-ID",
+    ):
+        assert str(fast_mime[header]).strip() == str(full_mime[header]).strip(), header
+    for kind in ("plain", "html"):
+        assert (
+            fast_mime.get_body((kind,)).get_content() == full_mime.get_body((kind,)).get_content()
+        )
+    # An address the template cannot carry safely is built in full.
+    assert delivery.message_for(issue, jose, from_email=sender, template=template).prebuilt is None
