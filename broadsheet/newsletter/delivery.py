@@ -100,7 +100,26 @@ def delivery_counts(issue: DailyIssue) -> Counter:
 
 
 def report_for(issue: DailyIssue, **extra) -> SendReport:
-    return SendReport(issue=issue, counts=delivery_counts(issue), **extra)
+    counts = delivery_counts(issue)
+    if not counts and issue.final_counts:  # its rows were pruned
+        counts = Counter(issue.final_counts)
+    return SendReport(issue=issue, counts=counts, **extra)
+
+
+def prune_deliveries(*, now: datetime | None = None) -> int:
+    """Delete the delivery rows of issues finished more than
+    BROADSHEET_NEWSLETTER_KEEP_DELIVERIES_DAYS ago; their counts stay on the issue.
+
+    A row per subscriber per day is what makes sending exactly-once and resumable; kept
+    for ever it would be 36 million rows a year for 100,000 readers.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.BROADSHEET_NEWSLETTER_KEEP_DELIVERIES_DAYS)
+    old = DailyIssue.objects.filter(status=DailyIssue.Status.SENT, finished_at__lt=cutoff).exclude(
+        final_counts={}
+    )
+    deleted, _ = Delivery.objects.filter(issue__in=old).delete()
+    return deleted
 
 
 # Which issue is due -------------------------------------------------------------------
@@ -220,7 +239,8 @@ def sender_address() -> str:
     address = settings.DEFAULT_FROM_EMAIL
     if "<" in address:
         return address
-    return formataddr((paper_name(), address))
+    # The name is typed by editors: a line break in it would break every message's header.
+    return formataddr((" ".join(paper_name().split()), address))
 
 
 def message_for(
@@ -483,7 +503,10 @@ class Sender:
             self.issue.status = DailyIssue.Status.SENT
             self.issue.finished_at = timezone.now()
             self.issue.status_detail = ""
-            self.issue.save(update_fields=["status", "finished_at", "status_detail"])
+            self.issue.final_counts = dict(report.counts)
+            self.issue.save(
+                update_fields=["status", "finished_at", "status_detail", "final_counts"]
+            )
         else:
             report.retry_at = (
                 Delivery.objects.filter(issue=self.issue, status=Delivery.Status.RETRY)

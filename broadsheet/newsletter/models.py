@@ -141,6 +141,8 @@ class DailyIssue(PreviewableMixin, ClusterableModel):
     sent_html = models.TextField(blank=True, editable=False)
     sent_text = models.TextField(blank=True, editable=False)
     sent_story_ids = models.JSONField(default=list, blank=True, editable=False)
+    # Deliveries by status once sent; the send log reads it after old rows are pruned.
+    final_counts = models.JSONField(default=dict, blank=True, editable=False)
 
     panels = [
         FieldPanel("date"),
@@ -166,8 +168,9 @@ class DailyIssue(PreviewableMixin, ClusterableModel):
     def deliveries_summary(self) -> str:
         """“298 sent, 2 failed” for the admin's list of issues."""
         rows = self.deliveries.values("status").annotate(n=models.Count("pk")).order_by()
+        counts = {row["status"]: row["n"] for row in rows} or self.final_counts
         labels = dict(Delivery.Status.choices)
-        return ", ".join(f"{row['n']:,} {labels[row['status']].lower()}" for row in rows)
+        return ", ".join(f"{n:,} {labels[status].lower()}" for status, n in counts.items())
 
     def serve_preview(self, request, mode_name):
         """The email as readers will get it (or got it, once sending started)."""

@@ -23,7 +23,7 @@ def send_due_issue_task(schedule_token: str) -> None:
 
     Stands down if a newer schedule replaced this one (the send time changed).
     """
-    from .delivery import SendingInProgress, schedule_daily_send, send_due
+    from .delivery import SendingInProgress, prune_deliveries, schedule_daily_send, send_due
     from .models import NewsletterSettings
 
     if NewsletterSettings.load().schedule_token != schedule_token:
@@ -37,6 +37,7 @@ def send_due_issue_task(schedule_token: str) -> None:
         pass  # a cron run or an editor's "send now" is on it
     finally:
         schedule_daily_send()
+    prune_deliveries()
 
 
 @task()

@@ -216,6 +216,9 @@ BROADSHEET_NEWSLETTER_RECONNECT_DELAYS = [1, 2, 4, 8, 16]
 # Permanent refusals in a row that stop a run: a server refusing everyone is misconfigured,
 # and suppressing the whole list because of it would be a disaster.
 BROADSHEET_NEWSLETTER_MAX_REFUSALS_IN_A_ROW = 25
+# Per-reader delivery rows are kept this long after an issue is sent (the send log's
+# failures list); the issue keeps its counts for ever.
+BROADSHEET_NEWSLETTER_KEEP_DELIVERIES_DAYS = 30
 
 # django-anymail, for an email service: every ANYMAIL_* environment variable becomes a key
 # of ANYMAIL (ANYMAIL_POSTMARK_SERVER_TOKEN -> POSTMARK_SERVER_TOKEN), so any service it

@@ -345,3 +345,33 @@ def test_a_prebuilt_copy_reads_exactly_like_one_built_in_full(todays_story, issu
         )
     # An address the template cannot carry safely is built in full.
     assert delivery.message_for(issue, jose, from_email=sender, template=template).prebuilt is None
+
+
+def test_old_delivery_rows_are_pruned_but_the_counts_stay(todays_story, issue):
+    subscribe("ada@example.org", "ben@example.org")
+    delivery.send_issue(issue)
+
+    assert delivery.prune_deliveries() == 0  # too recent
+    in_forty_days = timezone.now() + timedelta(days=40)
+    assert delivery.prune_deliveries(now=in_forty_days) == 2
+
+    issue.refresh_from_db()
+    assert not issue.deliveries.exists()
+    assert delivery.report_for(issue).counts == Counter({Delivery.Status.SENT: 2})
+    assert issue.deliveries_summary == "2 sent"
+
+
+def test_a_line_break_in_the_papers_name_cannot_break_the_from_header(
+    smtp_sink, todays_story, issue, home
+):
+    subscribe("ada@example.org")
+    site = home.get_site()
+    site.site_name = "The Test\r\nBcc: all@example.org Courier"
+    site.save()
+
+    report = delivery.send_issue(issue)
+
+    assert report.counts == Counter({Delivery.Status.SENT: 1})
+    (received,) = smtp_sink.messages
+    assert received.rcpt_tos == ("ada@example.org",)
+    assert "Bcc" not in received.message

@@ -157,3 +157,19 @@ def test_readers_and_reporters_cannot_send(client, django_user_model, issue, sto
     assert mail.outbox == []
     issue.refresh_from_db()
     assert issue.status == DailyIssue.Status.DRAFT
+
+
+def test_an_editor_changes_the_send_time(client, editor):
+    from broadsheet.newsletter.models import NewsletterSettings
+
+    url = reverse("wagtailsettings:edit", args=["newsletter", "newslettersettings"])
+    form = client.get(url, follow=True)
+    url = form.redirect_chain[-1][0] if form.redirect_chain else url
+    saved = client.post(
+        url, {"send_time": "06:15", "top_story_count": "8", "sending_enabled": "on"}
+    )
+
+    assert form.status_code == 200
+    assert saved.status_code == 302
+    settings = NewsletterSettings.load()
+    assert (settings.send_time.isoformat(), settings.top_story_count) == ("06:15:00", 8)
