@@ -69,3 +69,29 @@ def test_the_comment_form_page_passes_the_audit_with_errors_showing(page, make_a
 
     assert page.locator(".field__error").count() >= 1
     assert severe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_newsletter_pages_pass_the_audit(open_browser, make_article, viewport):
+    from django.utils import timezone
+
+    from broadsheet.newsletter import delivery, services
+    from broadsheet.newsletter.models import Subscriber
+
+    make_article(title="Night ferry cancelled in gales")
+    reader = Subscriber.objects.create(email="ada@example.org", status="confirmed")
+    issue = delivery.issue_for(timezone.localdate())
+    delivery.send_issue(issue)
+    page = open_browser(viewport=viewport) if viewport else open_browser()
+    problems = {}
+    for url in [
+        f"/newsletter/issues/{issue.date.isoformat()}/",  # the web copy of the email
+        f"/newsletter/unsubscribe/{services.unsubscribe_token(reader)}/",
+        f"/newsletter/confirm/{services.confirm_token(reader)}/",
+        "/newsletter/confirm/forged-token/",
+    ]:
+        page.goto(url)
+        problems[url] = severe_violations(page)
+
+    assert issue.deliveries.count() == 1
+    assert problems == {url: [] for url in problems}
