@@ -555,7 +555,14 @@ class Sender:
 
             def hand_over():
                 nonlocal handed_over
-                self.claim(row)
+                try:
+                    self.claim(row)
+                except BaseException:
+                    # Mid-DATA the only safe way out is to drop the line: the server then
+                    # discards the unfinished message instead of reading whatever comes
+                    # next as more of it.
+                    self.drop_connection()
+                    raise
                 handed_over = True
 
             message = message_for(

@@ -375,3 +375,31 @@ def test_a_line_break_in_the_papers_name_cannot_break_the_from_header(
     (received,) = smtp_sink.messages
     assert received.rcpt_tos == ("ada@example.org",)
     assert "Bcc" not in received.message
+
+
+def test_a_database_error_at_the_handover_abandons_that_message_cleanly(
+    smtp_sink, todays_story, issue, monkeypatch
+):
+    from django.db import OperationalError
+
+    subscribe("ada@example.org", "ben@example.org", "cleo@example.org")
+    real_claim, calls = delivery.Sender.claim, []
+
+    def claim_failing_once(sender, row):
+        calls.append(row.pk)
+        if len(calls) == 2:
+            raise OperationalError("database is locked")
+        return real_claim(sender, row)
+
+    monkeypatch.setattr(delivery.Sender, "claim", claim_failing_once)
+    report = delivery.send_issue(issue)
+
+    # Ben's message was cut off before its "." and the line dropped: the server kept
+    # nothing of it, and Cleo's message did not run into it.
+    assert received_by(smtp_sink) == Counter({"ada@example.org": 1, "cleo@example.org": 1})
+    assert all(m.message.get_body(("plain",)) for m in smtp_sink.messages)
+    assert all(len(m.rcpt_tos) == 1 for m in smtp_sink.messages)
+    assert report.counts == Counter({Delivery.Status.SENT: 2, Delivery.Status.RETRY: 1})
+    with time_machine.travel(report.retry_at + timedelta(seconds=1)):
+        delivery.send_issue(issue)
+    assert received_by(smtp_sink)["ben@example.org"] == 1
