@@ -46,5 +46,11 @@ format: install
 bench: install
 	$(BIN)/python bench/engagement_load.py --duration 20
 
+## make bench-newsletter: the daily issue to 10k, 30k and 100k subscribers through a loopback
+## SMTP sink: messages/s, peak memory, and whether memory grows with the list
+.PHONY: bench-newsletter
+bench-newsletter: install
+	$(BIN)/python bench/newsletter_send.py --scaling
+
 clean:
 	rm -rf $(VENV) var/static
