@@ -13,13 +13,21 @@ sender records "handed over" just before calling them.
 """
 
 import contextlib
+import functools
 import re
 import smtplib
 import socket
 
+from django.conf import settings
 from django.core.mail.backends import smtp
+from django.core.mail.message import sanitize_address
 
 PERIOD_AT_LINE_START = re.compile(rb"(?m)^\.")
+
+
+@functools.lru_cache(maxsize=16)
+def envelope_address(address: str) -> str:
+    return sanitize_address(address, settings.DEFAULT_CHARSET)
 
 
 class HandoverMixin:
@@ -72,7 +80,16 @@ class SMTPBackend(smtp.EmailBackend):
     def _send(self, email_message):
         self.connection.before_end_of_data = getattr(email_message, "before_handover", None)
         try:
-            return super()._send(email_message)
+            prebuilt = getattr(email_message, "prebuilt", None)
+            if prebuilt is None:
+                return super()._send(email_message)
+            # A newsletter copy: its bytes are ready and its one recipient was checked
+            # when they were made (delivery.MessageTemplate.fill); parsing the same From
+            # address again for each of 100,000 messages was a fifth of the send time.
+            self.connection.sendmail(
+                envelope_address(email_message.from_email), email_message.to, prebuilt
+            )
+            return True
         finally:
             if self.connection is not None:
                 self.connection.before_end_of_data = None
