@@ -20,10 +20,12 @@ import fcntl
 import logging
 import re
 import smtplib
+import threading
 import time as clock
 import zlib
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,8 +34,9 @@ from email.utils import formataddr, formatdate
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import Mod
 from django.urls import reverse
 from django.utils import timezone
 
@@ -449,24 +452,62 @@ def smtp_words(code, reply) -> str:
 # Sending ------------------------------------------------------------------------------
 
 
-class Sender:
-    """One run over an issue's waiting deliveries, on one reused connection."""
+@dataclass
+class Run:
+    """What the connections sending one issue share: the issue's ready-made message and
+    the running counts (kept under a lock: each connection sends from its own thread)."""
 
-    def __init__(self, issue: DailyIssue, *, progress=None, now=None):
-        self.issue = issue
-        self.progress = progress
-        self.now = now or timezone.now()
-        self.counts = delivery_counts(issue)
+    issue: DailyIssue
+    progress: Callable[[SendReport], None] | None
+    counts: Counter
+    from_email: str
+    template: "MessageTemplate | None"
+    unsubscribe_prefix: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_progress: float = 0.0
+
+    @classmethod
+    def start(cls, issue: DailyIssue, *, progress=None) -> "Run":
+        from_email = sender_address()
+        return cls(
+            issue=issue,
+            progress=progress,
+            counts=delivery_counts(issue),
+            from_email=from_email,
+            template=MessageTemplate.build(issue, from_email=from_email),
+            unsubscribe_prefix=unsubscribe_prefix(),
+        )
+
+    def move(self, was: str, now: str) -> None:
+        with self.lock:
+            self.counts[was] -= 1
+            self.counts[now] += 1
+
+    def report_progress(self, *, force=False) -> None:
+        if self.progress is None:
+            return
+        with self.lock:
+            moment = clock.monotonic()
+            if not force and moment - self.last_progress < 0.5:
+                return
+            self.last_progress = moment
+            self.progress(SendReport(issue=self.issue, counts=Counter(self.counts)))
+
+
+class Sender:
+    """One connection's share of a run: the waiting deliveries whose id modulo `parts`
+    is `part`, sent over one reused connection."""
+
+    def __init__(self, run: Run, *, part: int = 0, parts: int = 1):
+        self.run = run
+        self.issue = run.issue
+        self.part, self.parts = part, parts
         self.connection = newsletter_connection()
         self.hands_over = getattr(self.connection, "hands_over", False)
-        self.from_email = sender_address()
-        self.template = MessageTemplate.build(issue, from_email=self.from_email)
-        self.unsubscribe_prefix = unsubscribe_prefix()
         self.opened = False
         self.sent_since_open = 0
         self.accepted: list[int] = []  # sent, to be marked so in the next commit
         self.refusals_in_a_row = 0
-        self.last_progress = 0.0
 
     # Bookkeeping: one commit per message, and no more.
 
@@ -511,8 +552,7 @@ class Sender:
         self.accepted = []
 
     def move(self, row: Delivery, status: str) -> None:
-        self.counts[row.status] -= 1
-        self.counts[status] += 1
+        self.run.move(row.status, status)
         row.status = status
 
     def settle(self, row: Delivery, status: str, *, error="", retry_at=None) -> None:
@@ -525,53 +565,36 @@ class Sender:
 
     # The run.
 
-    def run(self) -> SendReport:
-        stopped = ""
+    def send_part(self) -> str:
+        """Send this part's waiting deliveries; returns why it stopped early, if it did."""
         try:
             self.send_waiting()
         except SendingStopped as exc:
-            stopped = exc.message
-            logger.warning("%s: sending stopped: %s", self.issue, stopped)
+            logger.warning("%s: sending stopped: %s", self.issue, exc.message)
+            return exc.message
         finally:
             with transaction.atomic():
                 self.flush_accepted()
             self.close()
-        report = report_for(self.issue, stopped=stopped)
-        if not report.waiting:
-            self.issue.status = DailyIssue.Status.SENT
-            self.issue.finished_at = timezone.now()
-            self.issue.status_detail = ""
-            self.issue.final_counts = dict(report.counts)
-            self.issue.save(
-                update_fields=["status", "finished_at", "status_detail", "final_counts"]
-            )
-        else:
-            report.retry_at = (
-                Delivery.objects.filter(issue=self.issue, status=Delivery.Status.RETRY)
-                .order_by("retry_at")
-                .values_list("retry_at", flat=True)
-                .first()
-            )
-            self.issue.status_detail = stopped[:300]
-            self.issue.save(update_fields=["status_detail"])
-        self.report_progress(force=True)
-        return report
+        return ""
 
     def waiting_rows(self):
-        """Rows due now, a batch at a time in id order (keyset, never OFFSET)."""
+        """This part's rows due now, a batch at a time in id order (keyset, never OFFSET)."""
+        due = Delivery.objects.filter(
+            Q(status=Delivery.Status.PENDING)
+            | Q(status=Delivery.Status.RETRY, retry_at__lte=timezone.now()),
+            issue=self.issue,
+        )
+        if self.parts > 1:
+            due = due.alias(part=Mod("id", self.parts)).filter(part=self.part)
+        due = (
+            due.select_related("subscriber")
+            .only("pk", "status", "attempts", "subscriber__email", "subscriber__status")
+            .order_by("pk")
+        )
         last = 0
         while True:
-            rows = list(
-                Delivery.objects.filter(
-                    Q(status=Delivery.Status.PENDING)
-                    | Q(status=Delivery.Status.RETRY, retry_at__lte=timezone.now()),
-                    issue=self.issue,
-                    pk__gt=last,
-                )
-                .select_related("subscriber")
-                .only("pk", "status", "attempts", "subscriber__email", "subscriber__status")
-                .order_by("pk")[:BATCH]
-            )
+            rows = list(due.filter(pk__gt=last)[:BATCH])
             if not rows:
                 return
             yield from rows
@@ -584,7 +607,7 @@ class Sender:
                 self.settle(row, Delivery.Status.SKIPPED, error=row.subscriber.status)
             else:
                 self.send_one(row)
-            self.report_progress()
+            self.run.report_progress()
 
     def send_one(self, row: Delivery) -> None:
         reconnect_delays = list(settings.BROADSHEET_NEWSLETTER_RECONNECT_DELAYS)
@@ -607,9 +630,9 @@ class Sender:
                 self.issue,
                 row.subscriber,
                 connection=self.connection,
-                from_email=self.from_email,
-                template=self.template,
-                unsubscribe_prefix=self.unsubscribe_prefix,
+                from_email=self.run.from_email,
+                template=self.run.template,
+                unsubscribe_prefix=self.run.unsubscribe_prefix,
             )
             message.before_handover = hand_over
             try:
@@ -704,14 +727,6 @@ class Sender:
             if abandon := getattr(self.connection, "abandon", None):
                 abandon()
 
-    def report_progress(self, *, force=False) -> None:
-        if self.progress is None:
-            return
-        now = clock.monotonic()
-        if force or now - self.last_progress >= 0.5:
-            self.last_progress = now
-            self.progress(SendReport(issue=self.issue, counts=Counter(self.counts)))
-
 
 def send_issue(
     issue: DailyIssue,
@@ -732,7 +747,54 @@ def send_issue(
             return report_for(issue)
         if issue.status != DailyIssue.Status.SENDING:
             return report_for(issue)
-        return Sender(issue, progress=progress, now=now).run()
+        return send_waiting(issue, progress=progress)
+
+
+def send_waiting(issue: DailyIssue, *, progress=None) -> SendReport:
+    """Send the issue's waiting deliveries over BROADSHEET_NEWSLETTER_CONNECTIONS
+    connections at once, then record where the issue stands.
+
+    Each message waits for four replies from the server, so a relay a few milliseconds
+    away holds one connection to a few hundred messages a second; several connections
+    (each in a thread of its own, with its own database connection) overlap the waits.
+    """
+    run = Run.start(issue, progress=progress)
+    parts = max(settings.BROADSHEET_NEWSLETTER_CONNECTIONS, 1)
+    if parts == 1:
+        reasons = [Sender(run).send_part()]
+    else:
+        with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="newsletter") as pool:
+            reasons = list(
+                pool.map(
+                    send_part_in_thread, [Sender(run, part=n, parts=parts) for n in range(parts)]
+                )
+            )
+    stopped = next((reason for reason in reasons if reason), "")
+    report = report_for(issue, stopped=stopped)
+    if not report.waiting:
+        issue.status = DailyIssue.Status.SENT
+        issue.finished_at = timezone.now()
+        issue.status_detail = ""
+        issue.final_counts = dict(report.counts)
+        issue.save(update_fields=["status", "finished_at", "status_detail", "final_counts"])
+    else:
+        report.retry_at = (
+            Delivery.objects.filter(issue=issue, status=Delivery.Status.RETRY)
+            .order_by("retry_at")
+            .values_list("retry_at", flat=True)
+            .first()
+        )
+        issue.status_detail = stopped[:300]
+        issue.save(update_fields=["status_detail"])
+    run.report_progress(force=True)
+    return report
+
+
+def send_part_in_thread(sender: Sender) -> str:
+    try:
+        return sender.send_part()
+    finally:
+        connections.close_all()  # this thread's own database connection
 
 
 def send_test(issue: DailyIssue, *, to: str) -> None:

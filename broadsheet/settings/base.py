@@ -205,6 +205,9 @@ BROADSHEET_NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR = 20
 # backend than the site's own mail, e.g. an email service through django-anymail:
 # NEWSLETTER_EMAIL_BACKEND=anymail.backends.postmark.EmailBackend.
 BROADSHEET_NEWSLETTER_EMAIL_BACKEND = os.environ.get("NEWSLETTER_EMAIL_BACKEND", "")
+# Connections sending at once: each message waits for four replies, so one connection to
+# a relay a few milliseconds away manages a few hundred messages a second at best.
+BROADSHEET_NEWSLETTER_CONNECTIONS = int(os.environ.get("NEWSLETTER_CONNECTIONS", "1"))
 # Many servers cap messages per connection (Gmail at about 100); a new one every 100.
 BROADSHEET_NEWSLETTER_MESSAGES_PER_CONNECTION = int(
     os.environ.get("NEWSLETTER_MESSAGES_PER_CONNECTION", "100")

@@ -37,6 +37,7 @@ class ReceivedMessage:
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
     raw: bytes = field(repr=False)
+    peer: tuple = ()  # the client's (host, port): one per connection
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ class _Handler:
             rcpt_tos=tuple(envelope.rcpt_tos),
             message=email.message_from_bytes(envelope.content, policy=email.policy.default),
             raw=envelope.content,
+            peer=tuple(session.peer or ()),
         )
         self.sink._record(received)
         if self.sink.on_message:

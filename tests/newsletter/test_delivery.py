@@ -403,3 +403,27 @@ def test_a_database_error_at_the_handover_abandons_that_message_cleanly(
     with time_machine.travel(report.retry_at + timedelta(seconds=1)):
         delivery.send_issue(issue)
     assert received_by(smtp_sink)["ben@example.org"] == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_several_connections_share_the_list_and_still_send_once_each(
+    smtp_sink, make_article, settings
+):
+    settings.BROADSHEET_NEWSLETTER_CONNECTIONS = 3
+    make_article(title="Harbour wall to be rebuilt after storm")
+    readers = subscribe(*(f"reader{n:02}@example.org" for n in range(12)))
+    smtp_sink.refuse["reader05@example.org"] = (550, "5.1.1 No such mailbox")
+    smtp_sink.temporary_failures["reader07@example.org"] = 1
+    issue = delivery.issue_for(timezone.localdate())
+
+    first = delivery.send_issue(issue)
+    with time_machine.travel(first.retry_at + timedelta(seconds=1)):
+        second = delivery.send_issue(issue)
+
+    expected = {r.email: 1 for r in readers if r.email != "reader05@example.org"}
+    assert received_by(smtp_sink) == Counter(expected)
+    assert len({m.peer for m in smtp_sink.messages}) >= 3  # three connections at work
+    assert first.counts == Counter(
+        {Delivery.Status.SENT: 10, Delivery.Status.FAILED: 1, Delivery.Status.RETRY: 1}
+    )
+    assert second.counts == Counter({Delivery.Status.SENT: 11, Delivery.Status.FAILED: 1})
