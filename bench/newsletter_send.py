@@ -219,7 +219,7 @@ def delivery_record(database: Path, date: str) -> dict:
 class Sink:
     """bench/newsletter_sink.py in its own process; `count` follows its COUNT lines."""
 
-    def __init__(self, *, impl: str, work_dir: Path, label: str):
+    def __init__(self, *, impl: str, work_dir: Path, label: str, reply_delay_ms: float = 0.0):
         self.recipients_file = work_dir / f"recipients-{label}.txt"
         self.sample_dir = work_dir / f"sample-{label}"
         self.sample_dir.mkdir(exist_ok=True)
@@ -235,6 +235,8 @@ class Sink:
                 str(self.recipients_file),
                 "--sample-dir",
                 str(self.sample_dir),
+                "--reply-delay-ms",
+                str(reply_delay_ms),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -331,7 +333,7 @@ def send_once(
     expected = confirmed_addresses(database)
     label = str(subscribers)
     wait_for_quiet(limit=0.3, patience=args.quiet_wait)
-    sink = Sink(impl=args.sink, work_dir=newsroom.dir, label=label)
+    sink = Sink(impl=args.sink, work_dir=newsroom.dir, label=label, reply_delay_ms=args.relay_ms)
     command = ["manage.py", "send_newsletter", "--now", "--date", seeded["date"]]
     profile_path = newsroom.dir / f"profile-{label}.prof"
     if args.profile:
@@ -422,7 +424,8 @@ def send_once(
         "exit_code": sender.returncode,
         "timed_out": timed_out,
         "profiled": bool(args.profile),
-        "experiment": args.sender_env,
+        "experiment": args.sender_env
+        + ([f"relay {args.relay_ms:g} ms away"] if args.relay_ms else []),
         "seconds": round(seconds, 2),
         "seconds_to_first_message": round(first_at - started_wall, 2),
         "sending_seconds": round(sending_seconds, 2),
@@ -908,6 +911,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("raw", "aiosmtpd"),
         default="raw",
         help="the sink's implementation (raw is cheaper; see --compare-sinks)",
+    )
+    parser.add_argument(
+        "--relay-ms",
+        type=float,
+        default=0.0,
+        help="raw sink: hold every reply this many ms, as a relay that far away would",
     )
     parser.add_argument(
         "--profile",

@@ -105,8 +105,10 @@ def address_of(argument: bytes) -> str:
 class RawSession(asyncio.Protocol):
     """Just enough SMTP for smtplib (and so Django's SMTP backend) to deliver."""
 
-    def __init__(self, tally: Tally):
+    def __init__(self, tally: Tally, reply_delay: float = 0.0):
         self.tally = tally
+        # Every reply held back this long: a relay that far away (one round trip each).
+        self.reply_delay = reply_delay
         self.buffer = b""
         self.in_data = False
         self.recipients: list[str] = []
@@ -117,7 +119,18 @@ class RawSession(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self.transport = transport
         self.tally.connected()
-        transport.write(b"220 sink ESMTP\r\n")
+        self.reply(b"220 sink ESMTP\r\n")
+
+    def reply(self, line: bytes, *, then_close: bool = False) -> None:
+        def send():
+            self.transport.write(line)
+            if then_close:
+                self.transport.close()
+
+        if self.reply_delay:
+            asyncio.get_running_loop().call_later(self.reply_delay, send)
+        else:
+            send()
 
     def connection_lost(self, exc) -> None:
         self.tally.disconnected()
@@ -152,12 +165,11 @@ class RawSession(asyncio.Protocol):
             self.keep = [] if self.tally.messages == 0 else None
             reply = b"354 End data with <CR><LF>.<CR><LF>\r\n"
         elif verb == b"QUIT":
-            self.transport.write(b"221 Bye\r\n")
-            self.transport.close()
+            self.reply(b"221 Bye\r\n", then_close=True)
             return
         elif verb not in (b"HELO", b"RSET", b"NOOP"):
             reply = b"502 Not implemented\r\n"
-        self.transport.write(reply)
+        self.reply(reply)
 
     def body(self, data: bytes) -> bytes:
         """Consume message data; returns what follows the end marker, if it came."""
@@ -175,7 +187,7 @@ class RawSession(asyncio.Protocol):
             self.keep.append(data[:end])
         self.tally.message(self.recipients, self.size, b"".join(self.keep or []))
         self.in_data, self.recipients, self.keep = False, [], None
-        self.transport.write(b"250 OK\r\n")
+        self.reply(b"250 OK\r\n")
         return data[end:]
 
 
@@ -195,10 +207,12 @@ class CountingHandler:
         return "250 OK"
 
 
-async def serve(impl: str, port: int, tally: Tally, stop: asyncio.Event) -> None:
+async def serve(
+    impl: str, port: int, tally: Tally, stop: asyncio.Event, reply_delay: float = 0.0
+) -> None:
     loop = asyncio.get_running_loop()
     if impl == "raw":
-        factory = lambda: RawSession(tally)  # noqa: E731
+        factory = lambda: RawSession(tally, reply_delay)  # noqa: E731
     else:
         from aiosmtpd.smtp import SMTP
 
@@ -231,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0: one the kernel picks")
     parser.add_argument("--recipients-file", type=Path, help="write every recipient here")
     parser.add_argument("--sample-dir", type=Path, help="keep the first message here")
+    parser.add_argument(
+        "--reply-delay-ms", type=float, default=0.0, help="raw sink: hold every reply this long"
+    )
     args = parser.parse_args(argv)
 
     tally = Tally(args.sample_dir)
@@ -246,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
             stop.set()
 
     loop.add_reader(sys.stdin.fileno(), stdin_readable)
-    loop.run_until_complete(serve(args.impl, args.port, tally, stop))
+    loop.run_until_complete(
+        serve(args.impl, args.port, tally, stop, reply_delay=args.reply_delay_ms / 1000)
+    )
     if args.recipients_file:
         args.recipients_file.write_text("".join(f"{a}\n" for a in tally.recipients))
     print("DONE " + json.dumps(tally.summary()), flush=True)
