@@ -28,7 +28,7 @@ mkdir -p var/log
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 echo "Background worker running (pid $WORKER), logging to var/log/worker.log."
-echo "Mail the site sends is written to var/mail/, one .log file per batch."
+echo "Every email the site sends is written to var/mail/, one .eml file per message (open it in any mail program)."
 exec_status=0
 "$BIN/gunicorn" broadsheet.wsgi --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - \
   --graceful-timeout 5 || exec_status=$?
