@@ -1,9 +1,10 @@
 """Importing subscribers from a CSV file in the admin: the upload page and its report.
 
-Only superusers may import. An import can add thousands of people who will receive the
-daily email, and the model has no "import" permission of its own; the viewing
-permission editors hold is not consent to mail anyone. All the rules live in
-`importing.import_subscribers`; this module only routes the upload and shows the report.
+Only those with the "Can import subscribers from CSV" permission may import (superusers,
+and any group given it). An import can add thousands of people who will receive the
+daily email; the viewing permission editors hold is not consent to mail anyone. All the
+rules live in `importing.import_subscribers`; this module only routes the upload and
+shows the report.
 """
 
 import logging
@@ -28,7 +29,7 @@ UPLOAD_ENVELOPE = 64 * 1024
 
 
 def may_import(user) -> bool:
-    return user.is_active and user.is_superuser
+    return user.is_active and user.has_perm("newsletter.import_subscriber")
 
 
 def content_length(request) -> int:

@@ -440,3 +440,22 @@ def test_a_reader_who_signs_up_during_an_import_is_not_overwritten(db, monkeypat
     assert (report.created_confirmed, report.kept_left) == (1, 1)
     assert status_of("ruth@example.org") == Status.UNSUBSCRIBED
     assert Subscriber.objects.get(email="sam@example.org").events.count() == 1
+
+
+def test_a_group_given_the_import_permission_may_import(client, django_user_model):
+    from django.contrib.auth.models import Group, Permission
+
+    audience = Group.objects.create(name="Audience desk")
+    audience.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_subscriber"),
+        Permission.objects.get(codename="import_subscriber"),
+    )
+    user = django_user_model.objects.create_user("aud", password="pw", is_staff=True)
+    user.groups.add(audience)
+    client.force_login(user)
+
+    response = upload(client, "email,status\nruth@example.org,confirmed\n")
+
+    assert response.status_code == 200
+    assert status_of("ruth@example.org") == Status.CONFIRMED
