@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from . import delivery, services
-from .models import DailyIssue, Subscriber
+from .models import DailyIssue, NewsletterSettings, Subscriber
 
 READERS = 300
 
@@ -40,6 +40,10 @@ def seed_newsletter(*, progress=lambda n=1: None) -> str:
             Subscriber.objects.create(email="old.address@example.org", status="confirmed"),
             reason="550 5.1.1 Mailbox does not exist (daily issue, demo)",
         )
+    newsletter_settings = NewsletterSettings.load()
+    if not newsletter_settings.postal_address:
+        newsletter_settings.postal_address = "The Courier Building, 1 Quay Street, Northgate"
+        newsletter_settings.save(update_fields=["postal_address"])
     progress()
     yesterday = delivery.issue_for(timezone.localdate() - timedelta(days=1))
     if yesterday.status == DailyIssue.Status.DRAFT:

@@ -87,6 +87,12 @@ class NewsletterSettings(BaseGenericSetting):
         validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text="How many top stories an issue carries; editors' picks come first.",
     )
+    postal_address = models.TextField(
+        blank=True,
+        max_length=300,
+        help_text="The publisher's postal address, printed at the foot of every issue "
+        "(the law requires one for bulk email in some countries, such as the US).",
+    )
     sending_enabled = models.BooleanField(
         default=True,
         help_text="Untick to stop the daily send (for a holiday or a mail server problem).",
@@ -95,7 +101,12 @@ class NewsletterSettings(BaseGenericSetting):
     # token and stop, so changing the send time never leaves two daily chains running.
     schedule_token = models.CharField(max_length=32, blank=True, editable=False)
 
-    panels = [FieldPanel("send_time"), FieldPanel("top_story_count"), FieldPanel("sending_enabled")]
+    panels = [
+        FieldPanel("send_time"),
+        FieldPanel("top_story_count"),
+        FieldPanel("postal_address"),
+        FieldPanel("sending_enabled"),
+    ]
 
     class Meta:
         verbose_name = "Newsletter settings"

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .composing import Composition, absolute, paper_name
+from .models import NewsletterSettings
 
 UNSUBSCRIBE_PLACEHOLDER = "%%unsubscribe_url%%"
 
@@ -88,6 +89,7 @@ def render_issue(composition: Composition) -> RenderedIssue:
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "site_url": site_url,
         "site_host": urlsplit(site_url).netloc,
+        "postal_address": NewsletterSettings.load().postal_address.strip(),
     }
     html = inliner().inline(render_to_string("newsletter/email/issue.html", context))
     text = render_to_string("newsletter/email/issue.txt", context)

@@ -274,3 +274,20 @@ def test_unknown_and_malformed_dates_are_not_found(client, db, date):
 
     assert response.status_code == 404
     assert "We can’t find that page" in response.text
+
+
+def test_the_publishers_postal_address_is_at_the_foot_of_both_parts(make_article):
+    from broadsheet.newsletter.composing import compose
+    from broadsheet.newsletter.delivery import issue_for
+    from broadsheet.newsletter.models import NewsletterSettings
+    from broadsheet.newsletter.rendering import render_issue
+
+    make_article(title="Harbour wall to be rebuilt")
+    settings = NewsletterSettings.load()
+    settings.postal_address = "The Courier Building\n1 Quay Street, Northgate NG1 1AA"
+    settings.save()
+
+    rendered = render_issue(compose(issue_for(timezone.localdate())))
+
+    assert "1 Quay Street, Northgate NG1 1AA" in rendered.text
+    assert "The Courier Building<br>1 Quay Street" in rendered.html
