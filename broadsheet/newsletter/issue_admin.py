@@ -13,6 +13,7 @@ from django.urls import include, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets.button import HeaderButton, MenuItem
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -21,7 +22,7 @@ from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet
 
 from . import delivery
 from .composing import send_moment
-from .models import DailyIssue, Delivery
+from .models import DailyIssue, Delivery, Subscriber
 from .tasks import send_issue_task
 
 CHANGE = "newsletter.change_dailyissue"
@@ -157,3 +158,28 @@ def send_test(request, pk):
     else:
         messages.success(request, f"A test of {issue} went to {request.user.email}.")
     return redirect(send_log_url(issue))
+
+
+class TodaysIssuePanel(Component):
+    """Today's newsletter on the dashboard: when it goes out, or how it went."""
+
+    name = "todays_newsletter"
+    template_name = "newsletter/admin/todays_issue_panel.html"
+    order = 95
+
+    def get_context_data(self, parent_context):
+        issue = delivery.issue_for(timezone.localdate())
+        return {
+            "edit_url": reverse(DailyIssue.snippet_viewset.get_url_name("edit"), args=[issue.pk]),
+            "issue": issue,
+            "send_at": send_moment(issue),
+            "report": delivery.report_for(issue),
+            "log_url": send_log_url(issue),
+            "subscribers": Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).count(),
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_todays_issue_panel(request, panels):
+    if request.user.has_perm("newsletter.view_dailyissue"):
+        panels.append(TodaysIssuePanel())

@@ -173,3 +173,14 @@ def test_an_editor_changes_the_send_time(client, editor):
     assert saved.status_code == 302
     settings = NewsletterSettings.load()
     assert (settings.send_time.isoformat(), settings.top_story_count) == ("06:15:00", 8)
+
+
+def test_the_dashboard_says_when_todays_issue_goes_out_then_how_it_went(client, editor, stories):
+    Subscriber.objects.create(email="reader@example.org", status="confirmed")
+
+    before = client.get(reverse("wagtailadmin_home")).content.decode()
+    delivery.send_issue(delivery.issue_for(timezone.localdate()))
+    after = client.get(reverse("wagtailadmin_home")).content.decode()
+
+    assert "Today's newsletter" in before and "Goes out at 07:00 to 1 subscriber." in before
+    assert "1 sent" in after and "Goes out at" not in after
