@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -427,3 +428,48 @@ def test_several_connections_share_the_list_and_still_send_once_each(
         {Delivery.Status.SENT: 10, Delivery.Status.FAILED: 1, Delivery.Status.RETRY: 1}
     )
     assert second.counts == Counter({Delivery.Status.SENT: 11, Delivery.Status.FAILED: 1})
+
+
+def test_command_says_why_it_stopped_when_the_server_is_away(todays_story, settings):
+    from django.core.management import CommandError
+
+    subscribe("ada@example.org")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = probe.getsockname()[1]
+
+    with pytest.raises(CommandError, match="could not be reached"):
+        call_command("send_newsletter", "--now")
+
+    assert Delivery.objects.get().status == Delivery.Status.PENDING  # kept for the next run
+
+
+def test_command_refuses_to_send_an_issue_another_process_is_sending(todays_story, issue):
+    import threading
+
+    from django.core.management import CommandError
+    from django.db import connection
+
+    subscribe("ada@example.org")
+    holding, done = threading.Event(), threading.Event()
+
+    def other_process():  # a thread has its own database connection, as a process would
+        try:
+            with delivery.issue_lock(issue):
+                holding.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_process)
+    other.start()
+    holding.wait(10)
+    try:
+        with pytest.raises(CommandError, match="already being sent"):
+            call_command("send_newsletter", "--now")
+    finally:
+        done.set()
+        other.join()
+
+    assert mail.outbox == []
