@@ -435,12 +435,22 @@ def classify_anymail(exc: Exception) -> tuple[str, str] | None:
     except ImportError:  # pragma: no cover - anymail is a dependency
         return None
     if isinstance(exc, AnymailRecipientsRefused):
-        return PERMANENT, f"The email service refused this address: {exc}"[:300]
+        return PERMANENT, f"The email service refused this address: {described(exc)}"[:300]
     if isinstance(exc, AnymailAPIError):
         status = getattr(exc, "status_code", None) or 0
         kind = PERMANENT if status in (400, 422) else TEMPORARY
-        return kind, f"The email service answered {status or 'with an error'}: {exc}"[:300]
+        words = f"The email service answered {status or 'with an error'}: {described(exc)}"
+        return kind, words[:300]
     return None
+
+
+def described(exc: Exception) -> str:
+    """str(exc), or its arguments when an error's own description fails (anymail's
+    describes the HTTP response, and raises if it has none)."""
+    try:
+        return str(exc)
+    except Exception:
+        return " ".join(str(arg) for arg in exc.args) or exc.__class__.__name__
 
 
 def smtp_words(code, reply) -> str:

@@ -473,3 +473,47 @@ def test_command_refuses_to_send_an_issue_another_process_is_sending(todays_stor
         other.join()
 
     assert mail.outbox == []
+
+
+def test_an_email_service_through_django_anymail_by_settings_alone(
+    todays_story, issue, settings, monkeypatch
+):
+    from anymail.exceptions import AnymailAPIError
+    from anymail.message import AnymailRecipientStatus
+
+    settings.BROADSHEET_NEWSLETTER_EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    subscribe("ada@example.org", "gone@example.org", "busy@example.org")
+    answers = {  # what the service says about two of them
+        "gone@example.org": {
+            "recipient_status": {
+                "gone@example.org": AnymailRecipientStatus(message_id=None, status="rejected")
+            }
+        },
+        "busy@example.org": AnymailAPIError("503 Service Unavailable", status_code=503),
+    }
+    real_message_for = delivery.message_for
+
+    def message_for(issue, subscriber, **kwargs):
+        message = real_message_for(issue, subscriber, **kwargs)
+        if subscriber.email in answers:
+            message.anymail_test_response = answers[subscriber.email]
+        return message
+
+    monkeypatch.setattr(delivery, "message_for", message_for)
+
+    report = delivery.send_issue(issue)
+
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert set(sent) == {"ada@example.org", "gone@example.org", "busy@example.org"}  # tried
+    params = sent["ada@example.org"].anymail_test_params  # what the service would receive
+    headers = params["extra_headers"]
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/newsletter/unsubscribe/" in params["html_body"]
+    assert report.counts == Counter(
+        {Delivery.Status.SENT: 1, Delivery.Status.FAILED: 1, Delivery.Status.RETRY: 1}
+    )
+    gone = Subscriber.objects.get(email="gone@example.org")
+    assert gone.status == Subscriber.Status.SUPPRESSED
+    assert "refused this address" in gone.suppressed_reason
+    busy = Delivery.objects.get(subscriber__email="busy@example.org")
+    assert "503" in busy.error
