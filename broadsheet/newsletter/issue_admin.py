@@ -20,7 +20,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet
 
-from . import delivery
+from . import delivery, services
 from .composing import send_moment
 from .models import DailyIssue, Delivery, Subscriber
 from .tasks import send_issue_task
@@ -176,6 +176,7 @@ class TodaysIssuePanel(Component):
             "report": delivery.report_for(issue),
             "log_url": send_log_url(issue),
             "subscribers": Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).count(),
+            **growth_chart(services.daily_changes(days=30)),
         }
 
 
@@ -183,3 +184,35 @@ class TodaysIssuePanel(Component):
 def add_todays_issue_panel(request, panels):
     if request.user.has_perm("newsletter.view_dailyissue"):
         panels.append(TodaysIssuePanel())
+
+
+CHART_WIDTH, CHART_HALF = 480, 32
+
+
+def growth_chart(changes) -> dict:
+    """Bars for an inline SVG: each day's sign-ups above the line, leavers below.
+
+    Drawn on the server as SVG: a chart library would be a script and a download for
+    sixty rectangles.
+    """
+    peak = max([1, *(max(joined, left) for _, joined, left in changes)])
+    step = CHART_WIDTH / len(changes)
+    bars = [
+        {
+            "x": round(n * step + 1, 1),
+            "width": round(step - 2, 1),
+            "up": round(CHART_HALF * joined / peak, 1),
+            "top": round(CHART_HALF - CHART_HALF * joined / peak, 1),
+            "down": round(CHART_HALF * left / peak, 1),
+            "title": f"{day:%-d %b}: {joined} joined, {left} left",
+        }
+        for n, (day, joined, left) in enumerate(changes)
+    ]
+    return {
+        "bars": bars,
+        "joined": sum(joined for _, joined, _ in changes),
+        "left": sum(left for _, _, left in changes),
+        "chart_width": CHART_WIDTH,
+        "chart_half": CHART_HALF,
+        "chart_height": 2 * CHART_HALF + 2,
+    }

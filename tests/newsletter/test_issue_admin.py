@@ -184,3 +184,20 @@ def test_the_dashboard_says_when_todays_issue_goes_out_then_how_it_went(client, 
 
     assert "Today's newsletter" in before and "Goes out at 07:00 to 1 subscriber." in before
     assert "1 sent" in after and "Goes out at" not in after
+
+
+def test_the_dashboard_charts_who_joined_and_who_left_in_the_last_30_days(client, editor):
+    from broadsheet.newsletter import services
+
+    for n in range(3):
+        reader = services.request_subscription(email=f"reader{n}@example.org")
+        services.confirm(token=services.confirm_token(reader))
+    services.unsubscribe_subscriber(reader, how="link")
+
+    changes = services.daily_changes(days=30)
+    page = client.get(reverse("wagtailadmin_home")).content.decode()
+
+    assert changes[-1] == (timezone.localdate(), 3, 1)
+    assert sum(joined for _, joined, _ in changes[:-1]) == 0
+    assert "Last 30 days: 3 joined (green, above the line), 1 left or bounced" in page
+    assert page.count("joined, 0 left</title>") == 29  # one bar group per day
