@@ -266,6 +266,7 @@ def message_for(
     """The issue as one subscriber receives it: their own unsubscribe link in the footer
     and in the RFC 8058 headers, whose POST unsubscribes at once without a login."""
     url = unsubscribe_url(subscriber, prefix=unsubscribe_prefix)
+    reader_message_id = message_id(issue, subscriber.pk)
     message = IssueMessage(
         subject=issue.sent_subject,
         body=personalise(issue.sent_text, unsubscribe_url=url),
@@ -277,13 +278,13 @@ def message_for(
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "List-Id": f"Daily newsletter <daily.{sender_domain()}>",
             # The same id if a message is ever sent again, so receivers can spot a copy.
-            "Message-ID": message_id(issue, subscriber.pk),
+            "Message-ID": reader_message_id,
         },
     )
     message.attach_alternative(personalise(issue.sent_html, unsubscribe_url=url), "text/html")
     if template is not None:
         message.prebuilt = template.fill(
-            email=subscriber.email, unsubscribe_url=url, message_id=message_id(issue, subscriber.pk)
+            email=subscriber.email, unsubscribe_url=url, message_id=reader_message_id
         )
     return message
 

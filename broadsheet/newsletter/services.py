@@ -1,12 +1,15 @@
 """Subscribing and leaving: double opt-in, signed links, one-click unsubscribe."""
 
 import logging
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -190,34 +193,23 @@ def suppress_address(*, email: str, reason: str) -> bool:
 def daily_changes(*, days: int = 30, today=None) -> list[tuple]:
     """(date, joined, left) for each of the last `days` newsroom days, oldest first:
     confirmations, and unsubscribes plus suppressions, for the dashboard's chart."""
-    from datetime import timedelta
-
-    from django.db.models import Count
-    from django.db.models.functions import TruncDate
-
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
     since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
 
-    def per_day(field, **filters):
+    def per_day(queryset, field) -> Counter:
         rows = (
-            Subscriber.objects.filter(**{f"{field}__gte": since}, **filters)
+            queryset.filter(**{f"{field}__gte": since})
             .annotate(day=TruncDate(field, tzinfo=timezone.get_current_timezone()))
             .values("day")
             .annotate(n=Count("pk"))
         )
-        return {row["day"]: row["n"] for row in rows}
+        return Counter({row["day"]: row["n"] for row in rows})
 
-    joined = per_day("confirmed_at")
-    left = per_day("unsubscribed_at")
-    suppressed = (
-        SubscriberEvent.objects.filter(kind=SubscriberEvent.Kind.SUPPRESSED, at__gte=since)
-        .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(n=Count("pk"))
+    joined = per_day(Subscriber.objects.all(), "confirmed_at")
+    left = per_day(Subscriber.objects.all(), "unsubscribed_at") + per_day(
+        SubscriberEvent.objects.filter(kind=SubscriberEvent.Kind.SUPPRESSED), "at"
     )
-    for row in suppressed:
-        left[row["day"]] = left.get(row["day"], 0) + row["n"]
     return [
         (day, joined.get(day, 0), left.get(day, 0))
         for day in (first + timedelta(days=n) for n in range(days))

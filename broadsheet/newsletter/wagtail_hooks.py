@@ -41,15 +41,7 @@ class SubscriberViewSet(SnippetViewSet):
     export_filename = "subscribers"
     copy_view_enabled = False
     inspect_view_enabled = True
-    inspect_view_fields = [
-        "email",
-        "status",
-        "created_at",
-        "confirmed_at",
-        "unsubscribed_at",
-        "suppressed_reason",
-        "history",
-    ]
+    inspect_view_fields = [*list_export, "history"]
     panels = [FieldPanel("email", read_only=True)]
 
     def get_urlpatterns(self):
