@@ -221,16 +221,7 @@ class Server:
         return self.var_dir / "broadsheet.sqlite3"
 
     def run(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, *args],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode:
-            raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-        return done.stdout
+        return run_python(*args, env=self.env)
 
     def prepare(self) -> dict:
         bar = Progress("Preparing the newsroom", 3, "steps")
@@ -831,16 +822,37 @@ def print_table(results: dict) -> None:
         print(f"  [{mark}] {item['what']}: {item['detail']}")
 
 
+def chart_font(size: int, bold: bool = False):
+    """Debian's DejaVu (fonts-dejavu-core, which .ci/run installs), else Pillow's own."""
+    from PIL import ImageFont
+
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    try:
+        return ImageFont.truetype(f"/usr/share/fonts/truetype/dejavu/{name}", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def run_python(*args: str, env: dict) -> str:
+    """Run `python <args>` in the project with `env`; its output, or an error with it."""
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
 def draw_chart(results: dict, path: Path) -> None:
     """A horizontal bar chart of requests per second, with p50/p99, drawn with Pillow."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    def font(size: int, bold: bool = False):
-        name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-        try:
-            return ImageFont.truetype(f"/usr/share/fonts/truetype/dejavu/{name}", size)
-        except OSError:
-            return ImageFont.load_default(size=size)
+    font = chart_font
 
     rows = [
         (label.strip(), results["phases"][key]) for key, label in ROWS if key in results["phases"]

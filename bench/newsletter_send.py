@@ -44,7 +44,14 @@ import time
 from pathlib import Path
 
 import psutil
-from engagement_load import Progress, interrupted, machine_busy_seconds, say
+from engagement_load import (
+    Progress,
+    chart_font,
+    interrupted,
+    machine_busy_seconds,
+    run_python,
+    say,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -98,17 +105,7 @@ class Newsroom:
         return {**self.env, "DATABASE_URL": f"sqlite:///{database}", **extra}
 
     def run(self, database: Path, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, *args],
-            cwd=PROJECT_DIR,
-            env=self.env_for(database),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode:
-            raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-        return done.stdout
+        return run_python(*args, env=self.env_for(database))
 
     def prepare(self) -> None:
         bar = Progress("Preparing the newsroom", 2, "steps")
@@ -776,14 +773,9 @@ def print_table(results: dict) -> None:
 def draw_chart(results: dict, path: Path) -> None:
     """Two line charts drawn with Pillow: RSS against messages sent, and messages sent
     against time; one line per N."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    def font(size: int, bold: bool = False):
-        name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-        try:
-            return ImageFont.truetype(f"/usr/share/fonts/truetype/dejavu/{name}", size)
-        except OSError:
-            return ImageFont.load_default(size=size)
+    font = chart_font
 
     runs = results["runs"]
     colours = [(37, 99, 235), (22, 163, 74), (234, 88, 12), (147, 51, 234), (100, 116, 139)]
