@@ -1,9 +1,13 @@
 """Fixtures that build a small newsroom through the same services editors use."""
 
 import io
-from datetime import timedelta
+import os
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.files.images import ImageFile
 from django.utils import timezone
@@ -20,6 +24,46 @@ from broadsheet.news.models import (
     Photo,
     SectionPage,
 )
+
+
+def clock_shift(value: str) -> timedelta:
+    """'21d', '365d', '-3d', '12h': how far BROADSHEET_TEST_CLOCK_SHIFT moves the clock."""
+    match = re.fullmatch(r"([+-]?\d+)([dh])", value.strip())
+    if not match:
+        raise pytest.UsageError(
+            f"BROADSHEET_TEST_CLOCK_SHIFT={value!r}: write a number of days or hours, "
+            "e.g. 21d, 365d or -12h"
+        )
+    amount, unit = int(match[1]), match[2]
+    return timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shifted_clock():
+    """Run the whole suite on another day: BROADSHEET_TEST_CLOCK_SHIFT=365d make test-sqlite.
+
+    A test that mixes the real date with a date it sets itself passes today and fails on
+    some other day; moving the clock finds such tests before the calendar does. Tests that
+    travel in time themselves still do: time-machine nests.
+    """
+    shift = os.environ.get("BROADSHEET_TEST_CLOCK_SHIFT", "")
+    if not shift:
+        yield None
+        return
+    with time_machine.travel(timezone.now() + clock_shift(shift), tick=True) as traveller:
+        yield traveller
+
+
+# Half an hour before the daily email's 07:00 send: a story published "now" is in the 24
+# hours the day's issue covers, whatever the real date and time of day of the run.
+NEWSROOM_MORNING = datetime(2026, 11, 26, 6, 30, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture
+def newsroom_morning():
+    """The clock at NEWSROOM_MORNING, running on from there."""
+    with time_machine.travel(NEWSROOM_MORNING, tick=True) as traveller:
+        yield traveller
 
 
 def paragraph(text):

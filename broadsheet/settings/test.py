@@ -12,9 +12,14 @@ ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="broadsheet-test-media-"))
+# What the site writes at run time (locks, media, mail files) goes to a folder of this run's
+# own: a demo running from the same checkout, or a second test run, shares nothing with it.
+VAR_DIR = Path(tempfile.mkdtemp(prefix="broadsheet-test-var-"))
+MEDIA_ROOT = VAR_DIR / "media"
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 # Whitenoise warns about a missing STATIC_ROOT on a fresh clone; tests never collect.
-STATIC_ROOT = Path(tempfile.mkdtemp(prefix="broadsheet-test-static-"))
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir()
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LOGGING["loggers"]["wagtail"] = {"level": "WARNING"}  # noqa: F405
 # Tests answer challenges at once; the minimum fill time has its own test.

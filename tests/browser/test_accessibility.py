@@ -72,7 +72,9 @@ def test_the_comment_form_page_passes_the_audit_with_errors_showing(page, make_a
 
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
-def test_the_newsletter_pages_pass_the_audit(open_browser, make_article, viewport):
+def test_the_newsletter_pages_pass_the_audit(
+    open_browser, newsroom_morning, make_article, viewport
+):
     from django.utils import timezone
 
     from broadsheet.newsletter import delivery, services

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def sent_issue(make_article):
+def sent_issue(newsroom_morning, make_article):
     make_article(title="Night ferry cancelled in gales")
     Subscriber.objects.create(email="ada@example.org", status="confirmed")
     issue = delivery.issue_for(timezone.localdate())

@@ -3,6 +3,11 @@ import pytest
 from tests.newsletter.smtp_sink import SMTPSink
 
 
+@pytest.fixture(autouse=True)
+def on_a_newsroom_morning(newsroom_morning):
+    """Every newsletter test happens on the morning it sets, unless it travels elsewhere."""
+
+
 @pytest.fixture
 def smtp_sink(settings):
     """A running SMTPSink with Django's mail pointed at it over real SMTP.

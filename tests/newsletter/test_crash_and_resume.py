@@ -18,14 +18,23 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from broadsheet.newsletter import delivery
 from broadsheet.newsletter.models import DailyIssue, Delivery, Subscriber
+from tests.conftest import NEWSROOM_MORNING
 
 READERS = 30
 KILL_AT = 12
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+# The sender process starts its clock where the test's clock stands (time-machine does not
+# cross into a child process), so both agree on the day and on the 24 hours before it.
+SENDER_ON_THE_TESTS_CLOCK = """
+import sys, time_machine
+time_machine.travel(float(sys.argv[1]), tick=True).start()
+from django.core.management import execute_from_command_line
+execute_from_command_line(["manage.py", *sys.argv[2:]])
+"""
 
 
 def database_url() -> str:
@@ -35,19 +44,26 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def start_sender(sink, var_dir: Path) -> subprocess.Popen:
+def start_sender(sink) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "broadsheet.settings.dev",
         "DATABASE_URL": database_url(),
-        "BROADSHEET_VAR_DIR": str(var_dir),
+        # The same folder as this process: on SQLite the issue's lock is a file in it.
+        "BROADSHEET_VAR_DIR": str(settings.VAR_DIR),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": sink.host,
         "EMAIL_PORT": str(sink.port),
     }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "send_newsletter", "--now", "--no-wait"],
+        [
+            sys.executable,
+            "-c",
+            SENDER_ON_THE_TESTS_CLOCK,
+            str(time.time()),
+            *("send_newsletter", "--now", "--no-wait"),
+        ],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         stdout=subprocess.PIPE,
@@ -68,13 +84,13 @@ def kill(process):
     os.kill(process.pid, signal.SIGKILL)
 
 
-def run_killed_then_resume(sink, tmp_path):
-    process = start_sender(sink, tmp_path)
+def run_killed_then_resume(sink):
+    process = start_sender(sink)
     sink.process = process
     output = process.communicate(timeout=120)[0].decode()
     assert process.returncode == -signal.SIGKILL, output
     killed_after = sink.count
-    issue = DailyIssue.objects.get(date=timezone.localdate())
+    issue = DailyIssue.objects.get(date=NEWSROOM_MORNING.date())
     assert issue.status == DailyIssue.Status.SENDING
 
     # PostgreSQL frees a dead session's advisory lock once it notices the closed socket,
@@ -87,13 +103,13 @@ def run_killed_then_resume(sink, tmp_path):
     raise AssertionError("the killed process's lock was never released")
 
 
-def test_killed_while_the_server_holds_a_whole_message(smtp_sink, readers, tmp_path):
+def test_killed_while_the_server_holds_a_whole_message(smtp_sink, readers):
     # The server has the 12th message and the sender is waiting for its "250 OK".
     smtp_sink.on_message = lambda message: (
         kill(smtp_sink.process) if message.number == KILL_AT else None
     )
 
-    killed_after, report = run_killed_then_resume(smtp_sink, tmp_path)
+    killed_after, report = run_killed_then_resume(smtp_sink)
 
     assert killed_after == KILL_AT
     received = Counter(address for m in smtp_sink.messages for address in m.rcpt_tos)
@@ -104,7 +120,7 @@ def test_killed_while_the_server_holds_a_whole_message(smtp_sink, readers, tmp_p
     assert report.counts[Delivery.Status.SENT] == READERS - 1
 
 
-def test_killed_between_two_messages(smtp_sink, readers, tmp_path):
+def test_killed_between_two_messages(smtp_sink, readers):
     def kill_on_next_mail_from(attempt):
         if attempt.number == KILL_AT + 1:
             kill(smtp_sink.process)
@@ -112,7 +128,7 @@ def test_killed_between_two_messages(smtp_sink, readers, tmp_path):
 
     smtp_sink.drop_at = ("mail", kill_on_next_mail_from)
 
-    killed_after, report = run_killed_then_resume(smtp_sink, tmp_path)
+    killed_after, report = run_killed_then_resume(smtp_sink)
 
     assert killed_after == KILL_AT
     received = Counter(address for m in smtp_sink.messages for address in m.rcpt_tos)

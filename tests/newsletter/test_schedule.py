@@ -81,7 +81,8 @@ def test_the_worker_sends_the_issue_at_the_send_time_by_itself(reader, make_arti
 
 
 def test_a_replaced_schedule_stands_down(reader, make_article):
-    make_article(title="Night ferry cancelled in gales")
+    with time_machine.travel(london(2026, 11, 26, 6, 0)):
+        make_article(title="Night ferry cancelled in gales")
     NewsletterSettings.load()
     NewsletterSettings.objects.update(schedule_token="current")
 
