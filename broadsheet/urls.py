@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.urls import include, path, re_path
-from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+
+from broadsheet.core.media import serve_media
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -21,9 +22,10 @@ if settings.ANYMAIL.get("WEBHOOK_SECRET"):
     urlpatterns += [path("anymail/", include((webhook_urls(), "anymail")))]
 
 if settings.SERVE_MEDIA:
-    # Run-time uploads on one machine; behind S3 or a CDN SERVE_MEDIA is off.
+    # Run-time uploads on one machine, never as active content (broadsheet/core/media.py);
+    # behind S3 or a CDN SERVE_MEDIA is off.
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(r"^media/(?P<path>.*)$", serve_media, {"document_root": settings.MEDIA_ROOT}),
     ]
 
 urlpatterns += [path("", include(wagtail_urls))]

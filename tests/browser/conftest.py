@@ -58,6 +58,17 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_through_the_site():
+    """Django's live server answers /media/ from disk itself, before the URLconf: turn that
+    off, so the browser meets the site's own media view (broadsheet/core/media.py)."""
+    from django.test.testcases import _MediaFilesHandler
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_MediaFilesHandler, "_should_handle", lambda self, path: False)
+        yield
+
+
 @pytest.fixture
 def site_url(live_server, django_db_serialized_rollback):
     """The live server's address, over a database holding what migrations created."""
