@@ -6,6 +6,7 @@ to files); a variable switches each one to its scaled-out counterpart.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "anymail",
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Turns a sign-in refused for too many failures into the "locked" page (below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "broadsheet.urls"
@@ -143,6 +147,28 @@ TASKS = {
         "BACKEND": os.environ.get("TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# Admin sign-in is throttled by django-axes: failed attempts are counted in the database, so
+# every server process sees the same count. An account that fails AXES_FAILURE_LIMIT times
+# (from anywhere), or an address that fails BROADSHEET_SIGN_IN_FAILURES_PER_ADDRESS times
+# (whatever the accounts; higher, as a whole newsroom may share one address), is locked for
+# the cool-off or until a superuser lifts it (admin › Settings › Sign-in locks).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("BROADSHEET_SIGN_IN_FAILURES", "5"))
+BROADSHEET_SIGN_IN_FAILURES_PER_ADDRESS = int(
+    os.environ.get("BROADSHEET_SIGN_IN_FAILURES_PER_ADDRESS", "25")
+)
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("BROADSHEET_SIGN_IN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = "broadsheet.core.sign_in.lockout_parameters"
+AXES_RESET_ON_SUCCESS = True
+# The reader's address as every other limit sees it (trusted proxies included).
+AXES_CLIENT_IP_CALLABLE = "broadsheet.core.http.client_address"
+AXES_LOCKOUT_TEMPLATE = "core/sign_in_locked.html"
+# The Django admin is not served; locks are shown in the Wagtail admin instead.
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -274,5 +300,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # One line per task run drowns everything else; failures are still logged.
         "django_tasks": {"level": os.environ.get("TASK_LOG_LEVEL", "WARNING")},
+        # django-axes logs every sign-in at INFO; a lock-out is a WARNING and still shows.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -90,7 +90,9 @@ class DemoNewsroomTests(TestCase):
         password = (VAR_DIR / "demo-password").read_text().strip()
 
         assert f"password {password}" in self.output
-        assert self.client.login(username="editor", password=password)
+        signed_in = self.client.post("/admin/login/", {"username": "editor", "password": password})
+        assert signed_in.status_code == 302
+        assert signed_in["Location"] == "/admin/"
         editor = get_user_model().objects.get(username="editor")
         assert editor.groups.filter(name="Editors").exists()
 
