@@ -140,6 +140,10 @@ else:
         }
     }
 
+# Rate limits (broadsheet/core/ratelimit.py) are counted where every server process sees one
+# count: in Redis when it is there, otherwise in the database.
+BROADSHEET_RATE_LIMIT_STORE = "cache" if REDIS_URL else "database"
+
 # Background tasks: the database queue (worked by `manage.py db_worker`) unless
 # TASK_BACKEND names another dotted path, such as django_tasks_rq.RQBackend.
 TASKS = {

@@ -10,64 +10,29 @@ messages.
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from broadsheet.newsletter import delivery
 from broadsheet.newsletter.models import DailyIssue, Delivery, Subscriber
 from tests.conftest import NEWSROOM_MORNING
+from tests.processes import manage_py
 
 READERS = 30
 KILL_AT = 12
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-# The sender process starts its clock where the test's clock stands (time-machine does not
-# cross into a child process), so both agree on the day and on the 24 hours before it.
-SENDER_ON_THE_TESTS_CLOCK = """
-import sys, time_machine
-time_machine.travel(float(sys.argv[1]), tick=True).start()
-from django.core.management import execute_from_command_line
-execute_from_command_line(["manage.py", *sys.argv[2:]])
-"""
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
 
 def start_sender(sink) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "broadsheet.settings.dev",
-        "DATABASE_URL": database_url(),
-        # The same folder as this process: on SQLite the issue's lock is a file in it.
-        "BROADSHEET_VAR_DIR": str(settings.VAR_DIR),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": sink.host,
-        "EMAIL_PORT": str(sink.port),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            SENDER_ON_THE_TESTS_CLOCK,
-            str(time.time()),
-            *("send_newsletter", "--now", "--no-wait"),
-        ],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    return manage_py(
+        *("send_newsletter", "--now", "--no-wait"),
+        env={
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": sink.host,
+            "EMAIL_PORT": str(sink.port),
+        },
     )
 
 
