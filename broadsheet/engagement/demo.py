@@ -62,6 +62,7 @@ def seed_readers(*, staff_user=None, progress=lambda n: None) -> int:
     # The demo posts as many readers from few addresses: lift the limits while seeding.
     with override_settings(
         BROADSHEET_VOTES_PER_ADDRESS_PER_MINUTE=10**6,
+        BROADSHEET_NEW_VOTERS_PER_ADDRESS_PER_STORY_PER_HOUR=10**6,
         BROADSHEET_COMMENTS_PER_ADDRESS_PER_HOUR=10**6,
         BROADSHEET_COMMENTS_PER_READER_PER_MINUTE=10**6,
     ):

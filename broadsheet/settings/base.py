@@ -268,6 +268,11 @@ BROADSHEET_TRUSTED_PROXIES = int(os.environ.get("BROADSHEET_TRUSTED_PROXIES", "0
 BROADSHEET_VOTES_PER_ADDRESS_PER_MINUTE = int(
     os.environ.get("BROADSHEET_VOTES_PER_ADDRESS_PER_MINUTE", "120")
 )
+# New readers' votes one address may add to one story in an hour (readers behind one
+# address share it; see docs/readers.md for the trade-off).
+BROADSHEET_NEW_VOTERS_PER_ADDRESS_PER_STORY_PER_HOUR = int(
+    os.environ.get("BROADSHEET_NEW_VOTERS_PER_ADDRESS_PER_STORY_PER_HOUR", "5")
+)
 BROADSHEET_COMMENTS_PER_ADDRESS_PER_HOUR = int(
     os.environ.get("BROADSHEET_COMMENTS_PER_ADDRESS_PER_HOUR", "30")
 )

@@ -1,8 +1,10 @@
 """Star votes: one per reader per story, exact under concurrency, safe on cached pages."""
 
 import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from django.db import connection
 from django.test import override_settings
@@ -10,6 +12,7 @@ from django.test import override_settings
 from broadsheet.engagement import services
 from broadsheet.engagement.models import Vote
 from broadsheet.engagement.readers import READER_COOKIE
+from tests.conftest import NEWSROOM_MORNING
 
 
 def vote(client, story, stars, **headers):
@@ -205,3 +208,47 @@ def test_the_tally_follows_votes_changed_or_removed_in_the_database(client, stor
 
     assert services.tally_for(story.pk, fresh=True) == services.recount_tally(story.pk)
     assert services.tally_for(story.pk, fresh=True).count == 1
+
+
+def test_a_client_dropping_its_cookie_adds_only_a_handful_of_votes(client, story, settings):
+    for n in range(10):
+        services.cast_vote(story=story, reader=f"{n:032x}", stars=4, address=f"198.51.100.{n}")
+
+    # One script, one address, no cookie kept: each vote is a "new reader".
+    answers = []
+    for _ in range(40):
+        client.cookies.clear()
+        answers.append(vote_json(client, story, 5))
+
+    cap = settings.BROADSHEET_NEW_VOTERS_PER_ADDRESS_PER_STORY_PER_HOUR
+    assert [a.status_code for a in answers] == [200] * cap + [429] * (40 - cap)
+    assert answers[-1].json()["error"] == (
+        "Many readers on your network have rated this story in the last hour. "
+        "Please try again later."
+    )
+    assert services.tally_for(story.pk, fresh=True).count == 10 + cap
+
+
+def test_readers_behind_one_address_may_still_change_their_votes(client, story, settings):
+    cap = settings.BROADSHEET_NEW_VOTERS_PER_ADDRESS_PER_STORY_PER_HOUR
+    colleagues = [type(client)() for _ in range(cap)]
+    for colleague in colleagues:
+        vote_json(colleague, story, 3)
+
+    assert vote_json(type(client)(), story, 3).status_code == 429
+    assert [vote_json(c, story, 5).status_code for c in colleagues] == [200] * cap
+    assert services.tally_for(story.pk, fresh=True).average == 5.0
+
+
+def test_the_cap_is_per_story_and_lifts_after_the_hour(
+    newsroom_morning, client, story, make_article, settings
+):
+    other_story = make_article(title="Ferry timetable changes")
+    cap = settings.BROADSHEET_NEW_VOTERS_PER_ADDRESS_PER_STORY_PER_HOUR
+    for _ in range(cap):
+        vote_json(type(client)(), story, 4)
+    assert vote_json(type(client)(), story, 4).status_code == 429
+    assert vote_json(type(client)(), other_story, 4).status_code == 200
+
+    with time_machine.travel(NEWSROOM_MORNING + timedelta(hours=1)):
+        assert vote_json(type(client)(), story, 4).status_code == 200
