@@ -84,7 +84,14 @@ class Comment(index.Indexed, models.Model):
         related_name="+",
     )
     is_staff_reply = models.BooleanField(default=False)
-    flag_count = models.PositiveIntegerField(default=0)
+    flag_count = models.PositiveIntegerField(
+        default=0, help_text="Readers' reports, one per reader and address."
+    )
+    reported_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The latest report a moderator has not yet looked at; cleared by a decision.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     moderated_at = models.DateTimeField(null=True, blank=True)
     moderated_by = models.ForeignKey(
@@ -114,15 +121,25 @@ class Comment(index.Indexed, models.Model):
 
 
 class CommentFlag(models.Model):
-    """A reader's report that a published comment breaks the rules; one per reader."""
+    """A reader's report that a published comment breaks the rules.
+
+    One per reader and one per address: a script that drops its cookie is a new reader
+    each time, but not a new address.
+    """
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags")
     reader = models.CharField(max_length=64)
+    address_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["comment", "reader"], name="one_flag_per_reader")
+            models.UniqueConstraint(fields=["comment", "reader"], name="one_flag_per_reader"),
+            models.UniqueConstraint(
+                fields=["comment", "address_hash"],
+                condition=~models.Q(address_hash=""),
+                name="one_flag_per_address",
+            ),
         ]
 
     def __str__(self):

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from broadsheet.core.errors import BroadsheetError
@@ -239,21 +239,42 @@ def post_comment(
 
 
 def flag_comment(*, comment: Comment, reader: str, address: str) -> Comment:
-    """Count a reader's flag once; enough flags send the comment back to moderation."""
+    """Record a reader's report and put the comment in front of a moderator.
+
+    A report counts once per reader and once per address, so a client that drops its
+    cookie and reports again adds nothing. A published comment is held (taken off the
+    page until a moderator decides) once readers from BROADSHEET_FLAGS_TO_HOLD different
+    addresses have reported it; a staff reply never is. Every report, whether it hides the
+    comment or not, puts it in the moderation queue.
+    """
+    address_key = readers.address_hash(address)
     readers.check_rate(
         scope="flag-address",
-        key=readers.address_hash(address),
+        key=address_key,
         limit=30,
         window=3600,
         message="Too many reports from your network. Thank you; moderators have been told.",
     )
     with transaction.atomic():
-        _, created = CommentFlag.objects.get_or_create(comment=comment, reader=reader)
-        if created:
-            Comment.objects.filter(pk=comment.pk).update(flag_count=F("flag_count") + 1)
+        counted = not CommentFlag.objects.filter(
+            Q(reader=reader) | Q(address_hash=address_key), comment=comment
+        ).exists()
+        if counted:
+            try:
+                with transaction.atomic():
+                    CommentFlag.objects.create(
+                        comment=comment, reader=reader, address_hash=address_key
+                    )
+            except IntegrityError:  # the same reader or address, a moment earlier
+                counted = False
+        if counted:
+            Comment.objects.filter(pk=comment.pk).update(
+                flag_count=F("flag_count") + 1, reported_at=timezone.now()
+            )
             comment.refresh_from_db()
             if (
                 comment.status == Comment.Status.PUBLISHED
+                and not comment.is_staff_reply
                 and comment.flag_count >= settings.BROADSHEET_FLAGS_TO_HOLD
             ):
                 Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.HELD)
@@ -262,11 +283,14 @@ def flag_comment(*, comment: Comment, reader: str, address: str) -> Comment:
 
 
 def moderate(*, comments, status: str, moderator) -> int:
-    """Set the status of several comments at once (approve, reject, mark as spam)."""
+    """Set the status of several comments at once (approve, reject, mark as spam).
+
+    A decision answers the reports too: the comment leaves the queue until reported again.
+    """
     if status not in Comment.Status.values:
         raise BroadsheetError("Unknown moderation decision.")
     return Comment.objects.filter(pk__in=[c.pk for c in comments]).update(
-        status=status, moderated_at=timezone.now(), moderated_by=moderator
+        status=status, moderated_at=timezone.now(), moderated_by=moderator, reported_at=None
     )
 
 

@@ -49,14 +49,24 @@ register_permission_policy(Comment, CommentPermissionPolicy(Comment))
 # The queue --------------------------------------------------------------------------
 
 
+WAITING = "waiting"  # held, or published and reported: what a moderator should look at
+
+
+def awaiting_a_moderator():
+    return Q(status=Comment.Status.HELD) | Q(
+        status=Comment.Status.PUBLISHED, reported_at__isnull=False
+    )
+
+
 class CommentFilterSet(WagtailFilterSet):
-    """Filters of the queue; with no status chosen, only held comments are listed."""
+    """Filters of the queue; with no status chosen, what waits for a moderator is listed."""
 
     status = django_filters.ChoiceFilter(
-        choices=Comment.Status.choices,
+        choices=[(WAITING, "Waiting: held or reported"), *Comment.Status.choices],
         empty_label="All",
-        initial=Comment.Status.HELD,
+        initial=WAITING,
         widget=forms.RadioSelect,
+        method="filter_status",
     )
     story = django_filters.ModelChoiceFilter(
         queryset=lambda request: StoryPage.objects.filter(
@@ -72,8 +82,13 @@ class CommentFilterSet(WagtailFilterSet):
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and "status" not in data:
             data = data.copy()
-            data["status"] = Comment.Status.HELD
+            data["status"] = WAITING
         super().__init__(data, *args, **kwargs)
+
+    def filter_status(self, queryset, name, value):
+        if value == WAITING:
+            return queryset.filter(awaiting_a_moderator())
+        return queryset.filter(status=value)
 
 
 SEARCH_FIELDS = ["name", "body"]
@@ -145,9 +160,10 @@ class CommentIndexView(IndexView):
             return buttons
         # One click posts to the bulk action for this comment alone: the same code path as
         # the bulk buttons, without their confirmation page.
+        reported = instance.status == Comment.Status.PUBLISHED and instance.reported_at
         return [
             ListingButton(
-                label,
+                "Keep published" if reported and status == Comment.Status.PUBLISHED else label,
                 attrs={
                     "data-controller": "w-action",
                     "data-action": "w-action#post",
@@ -157,7 +173,7 @@ class CommentIndexView(IndexView):
                 priority=priority,
             )
             for priority, (action, label, status) in enumerate(MODERATION_BUTTONS)
-            if instance.status != status
+            if instance.status != status or reported
         ] + buttons
 
 
@@ -185,6 +201,7 @@ class CommentViewSet(SnippetViewSet):
         "spam_score",
         "spam_reasons",
         "flag_count",
+        "reported_at",
         "is_staff_reply",
         "created_at",
         "moderated_at",
@@ -200,10 +217,16 @@ class CommentViewSet(SnippetViewSet):
         StoryColumn("story", accessor="story.title", label="Story"),
         StatusTagColumn(
             "status",
-            accessor="get_status_display",
+            accessor=lambda comment: (
+                "Published, reported"
+                if comment.status == Comment.Status.PUBLISHED and comment.reported_at
+                else comment.get_status_display()
+            ),
             label="Status",
             sort_key="status",
-            primary=lambda comment: comment.status == Comment.Status.HELD,
+            primary=lambda comment: (
+                comment.status == Comment.Status.HELD or bool(comment.reported_at)
+            ),
         ),
         SpamColumn("spam_score", label="Spam score", sort_key="spam_score"),
         NumberColumn("flag_count", label="Flags", sort_key="flag_count"),
@@ -331,8 +354,9 @@ class CommentsAwaitingPanel(Component):
 
     def get_context_data(self, parent_context):
         return {
-            "held": Comment.objects.filter(status=Comment.Status.HELD).count(),
-            "queue_url": reverse(Comment.snippet_viewset.get_url_name("list")) + "?status=held",
+            "held": Comment.objects.filter(awaiting_a_moderator()).count(),
+            "queue_url": reverse(Comment.snippet_viewset.get_url_name("list"))
+            + f"?status={WAITING}",
         }
 
 

@@ -334,7 +334,7 @@ def test_links_are_clickable_and_markup_stays_text(client, story):
     assert "<script>alert(1)</script>" in comment.get_text()
 
 
-def test_flags_from_three_readers_send_a_comment_back_to_moderation(
+def test_reports_from_three_readers_on_three_addresses_send_a_comment_back_to_moderation(
     client, story, django_client_factory
 ):
     answered(client, story)
@@ -342,16 +342,50 @@ def test_flags_from_three_readers_send_a_comment_back_to_moderation(
     flag = f"/engagement/comments/{comment.pk}/flag/"
 
     reader = django_client_factory()
-    reader.post(flag)
-    reader.post(flag)  # the same reader twice counts once
-    django_client_factory().post(flag)
+    reader.post(flag, REMOTE_ADDR="198.51.100.1")
+    reader.post(flag, REMOTE_ADDR="198.51.100.1")  # the same reader twice counts once
+    django_client_factory().post(flag, REMOTE_ADDR="198.51.100.2")
     comment.refresh_from_db()
     assert (comment.flag_count, comment.status) == (2, Comment.Status.PUBLISHED)
 
-    django_client_factory().post(flag)
+    django_client_factory().post(flag, REMOTE_ADDR="198.51.100.3")
     comment.refresh_from_db()
     assert (comment.flag_count, comment.status) == (3, Comment.Status.HELD)
     assert client.post(flag).status_code == 404  # no longer published
+
+
+def test_one_client_dropping_its_cookie_cannot_hide_a_comment(client, story):
+    answered(client, story)
+    comment = Comment.objects.get()
+
+    answers = []
+    for _ in range(5):
+        client.cookies.clear()
+        answers.append(client.post(f"/engagement/comments/{comment.pk}/flag/"))
+
+    # Each report is thanked, and the moderators see it, but one address counts once.
+    assert {a.status_code for a in answers} == {200}
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.PUBLISHED
+    assert comment.flag_count == 1
+    assert comment.reported_at is not None
+
+
+def test_a_staff_reply_is_never_hidden_by_reports(client, story, django_user_model):
+    answered(client, story)
+    editor = django_user_model.objects.create_user("ed", password="pw", is_staff=True)
+    staff = type(client)()
+    staff.force_login(editor)
+    answered(staff, story, parent=Comment.objects.get().pk, body="We corrected the date.")
+    reply = Comment.objects.get(is_staff_reply=True)
+
+    for n in range(5):
+        type(client)().post(f"/engagement/comments/{reply.pk}/flag/", REMOTE_ADDR=f"192.0.2.{n}")
+
+    reply.refresh_from_db()
+    assert reply.status == Comment.Status.PUBLISHED
+    assert reply.flag_count == 5
+    assert reply.reported_at is not None  # in the moderators' queue all the same
 
 
 def test_staff_replies_are_published_with_a_badge(client, story, django_user_model):

@@ -223,12 +223,31 @@ def test_select_all_in_listing_acts_only_on_what_the_listing_showed(
 def test_the_dashboard_counts_comments_awaiting_moderation(client, moderator, say):
     say("One")
     say("Two")
+    say("Reported", status=PUBLISHED, reported_at=timezone.now())
     say("Out", status=PUBLISHED)
 
     soup = BeautifulSoup(client.get(reverse("wagtailadmin_home")).content, "html.parser")
-    link = soup.select_one("#comments-awaiting-moderation-section a[href*='status=held']")
-    assert link.get_text(strip=True) == "2 comments awaiting moderation"
-    assert link["href"] == reverse(QUEUE) + "?status=held"
+    link = soup.select_one("#comments-awaiting-moderation-section a[href*='status=waiting']")
+    assert link.get_text(strip=True) == "3 comments awaiting moderation"
+    assert link["href"] == reverse(QUEUE) + "?status=waiting"
+
+
+def test_a_reported_comment_still_on_the_page_waits_in_the_queue(client, moderator, say):
+    reported = say("Rude but visible", status=PUBLISHED, flag_count=1, reported_at=timezone.now())
+    say("Fine and visible", status=PUBLISHED)
+
+    listing = queue(client)
+    assert bodies(listing) == {"Rude but visible"}
+    soup = BeautifulSoup(listing.content, "html.parser")
+    assert "Published, reported" in soup.select_one("tbody tr").get_text(" ", strip=True)
+    buttons = {b.get_text(strip=True) for b in soup.select("[data-action='w-action#post']")}
+    assert buttons == {"Keep published", "Reject", "Mark as spam"}
+
+    client.post(bulk_url("approve", reported))
+
+    reported.refresh_from_db()
+    assert (reported.status, reported.reported_at) == (PUBLISHED, None)
+    assert bodies(queue(client)) == set()
 
 
 def test_the_dashboard_panel_is_not_shown_to_reporters(client, login, say):
