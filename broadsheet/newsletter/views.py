@@ -9,6 +9,7 @@ one-click POST, sent by mail clients without any page, unsubscribes at once.
 import datetime
 import re
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -125,6 +126,8 @@ ISSUE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Public and cacheable: what went out never changes. A day rather than longer, so that a
 # story taken down for legal reasons leaves browsers' and proxies' copies within a day.
 @cache_control(public=True, max_age=86400)
+# Email needs its CSS inlined (style attributes, one <style> for phones): allowed here alone.
+@csp_update({"style-src": ["'unsafe-inline'"]})
 @require_http_methods(["GET", "HEAD"])
 def issue_in_browser(request, date):
     """The web copy of a sent (or sending) issue, exactly as readers received it."""

@@ -247,6 +247,10 @@ def test_a_sent_issue_can_be_read_in_the_browser(client, issue, rendered):
     assert UNSUBSCRIBE_PLACEHOLDER not in response.text
     assert f'href="#{WEB_COPY_ANCHOR}"' in response.text
     assert f'id="{WEB_COPY_ANCHOR}"' in response.text
+    # The email's inlined styles are allowed on this page alone; scripts stay the site's own.
+    policy = response["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy + ";"
 
 
 def test_an_issue_still_going_out_can_be_read_too(client, issue, rendered):
