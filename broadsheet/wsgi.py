@@ -1,6 +1,6 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadsheet.settings.dev")
+from broadsheet.settings import require_a_choice
+
+require_a_choice()
 application = get_wsgi_application()
