@@ -266,7 +266,7 @@ def message_for(
     """The issue as one subscriber receives it: their own unsubscribe link in the footer
     and in the RFC 8058 headers, whose POST unsubscribes at once without a login."""
     url = unsubscribe_url(subscriber, prefix=unsubscribe_prefix)
-    reader_message_id = message_id(issue, subscriber.pk)
+    reader_message_id = message_id(issue, subscriber.token)
     message = IssueMessage(
         subject=issue.sent_subject,
         body=personalise(issue.sent_text, unsubscribe_url=url),
@@ -289,8 +289,8 @@ def message_for(
     return message
 
 
-def message_id(issue: DailyIssue, subscriber_id) -> str:
-    return f"<issue-{issue.date:%Y%m%d}.{subscriber_id}@{sender_domain()}>"
+def message_id(issue: DailyIssue, subscriber_token: str) -> str:
+    return f"<issue-{issue.date:%Y%m%d}.{subscriber_token}@{sender_domain()}>"
 
 
 class IssueMessage(EmailMultiAlternatives):
@@ -600,7 +600,14 @@ class Sender:
             due = due.alias(part=Mod("id", self.parts)).filter(part=self.part)
         due = (
             due.select_related("subscriber")
-            .only("pk", "status", "attempts", "subscriber__email", "subscriber__status")
+            .only(
+                "pk",
+                "status",
+                "attempts",
+                "subscriber__email",
+                "subscriber__status",
+                "subscriber__token",
+            )
             .order_by("pk")
         )
         last = 0

@@ -40,7 +40,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from broadsheet.core.errors import BroadsheetError
 
-from .models import Subscriber, SubscriberEvent
+from .models import Subscriber, SubscriberEvent, new_token
 from .services import normalise
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -454,7 +454,15 @@ def write_batch(rows: list[Row], *, source: str, now: datetime) -> Counter:
             counts["already_waiting"] += 1
     insert(
         Subscriber,
-        ("email", "status", "created_at", "confirmed_at", "unsubscribed_at", "suppressed_reason"),
+        (
+            "email",
+            "status",
+            "created_at",
+            "confirmed_at",
+            "unsubscribed_at",
+            "suppressed_reason",
+            "token",
+        ),
         [subscriber_values(row, source=source, now=now) for row in new],
     )
     ids = dict(
@@ -495,7 +503,7 @@ def subscriber_values(row: Row, *, source: str, now: datetime) -> tuple:
         unsubscribed_at = row.since or now
     elif row.status == Status.SUPPRESSED:
         reason = row.suppressed_reason or f"Suppressed in {source}"
-    return (row.email, str(row.status), now, confirmed_at, unsubscribed_at, reason)
+    return (row.email, str(row.status), now, confirmed_at, unsubscribed_at, reason, new_token())
 
 
 def insert(model: type[models.Model], names: tuple[str, ...], rows: list[tuple]) -> None:

@@ -1,5 +1,6 @@
 """Who receives the daily email, and everything that happened to their subscription."""
 
+import secrets
 from datetime import time
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,11 @@ from wagtail.models import Orderable, PreviewableMixin
 from broadsheet.news.models import StoryPage
 
 
+def new_token() -> str:
+    """A random, unguessable name for a subscriber in the links they are sent."""
+    return secrets.token_urlsafe(16)
+
+
 class Subscriber(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for confirmation"
@@ -30,6 +36,9 @@ class Subscriber(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     suppressed_reason = models.CharField(max_length=300, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    # What confirmation and unsubscribe links carry (signed), instead of the row's number:
+    # a link then says nothing of how many subscribe or who signed up when.
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -55,12 +55,14 @@ def test_issue_reaches_every_confirmed_subscriber_once(smtp_sink, todays_story, 
 def test_each_message_has_both_parts_and_its_readers_unsubscribe_headers(
     smtp_sink, todays_story, issue
 ):
-    (_reader,) = subscribe("ada@example.org")
+    (reader,) = subscribe("ada@example.org")
     delivery.send_issue(issue)
 
     (received,) = smtp_sink.messages
     message = received.message
     assert message["To"] == "ada@example.org"
+    # Stable for the reader and the issue, and no subscriber's number in sight.
+    assert message["Message-ID"] == f"<issue-{issue.date:%Y%m%d}.{reader.token}@broadsheet.invalid>"
     assert message["From"] == "The Test Courier <newsroom@broadsheet.invalid>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = message["List-Unsubscribe"].strip().strip("<>")

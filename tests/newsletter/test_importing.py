@@ -67,6 +67,14 @@ def test_subscribed_rows_are_confirmed_and_every_other_row_waits(db):
     assert Subscriber.objects.get(email="kim@example.org").confirmed_at is None
 
 
+def test_imported_subscribers_get_links_of_their_own(db):
+    run("email,status\nruth@example.org,confirmed\nsam@example.org,confirmed\n")
+
+    ruth, sam = (Subscriber.objects.get(email=f"{n}@example.org") for n in ("ruth", "sam"))
+    assert ruth.token and sam.token and ruth.token != sam.token
+    assert services.unsubscribe(token=services.unsubscribe_token(sam), how="link") == sam
+
+
 def test_each_imported_subscriber_has_the_file_in_their_history(db):
     run("email,status\nruth@example.org,confirmed\nlee@example.org,\n", source="old-list.csv")
 

@@ -1,11 +1,12 @@
 """Double opt-in sign-up, confirmation and leaving, from the box on every page."""
 
+import base64
 import re
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core import mail
+from django.core import mail, signing
 from django.utils import timezone
 
 from broadsheet.newsletter import services
@@ -192,3 +193,33 @@ def test_a_confirmation_link_no_longer_works_after_the_reader_unsubscribes(clien
     assert b"You unsubscribed after this link was sent" in response.content
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def payload_of(token: str) -> str:
+    """What anyone holding a link can read in it: Django signs, it does not encrypt."""
+    encoded = token.split(":")[0]
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+
+
+def test_links_reveal_nothing_about_the_subscriber(client, db):
+    sign_up(client, "ruth@example.org")
+    ruth = Subscriber.objects.get()
+    token = link_in(mail.outbox[0]).rstrip("/").rsplit("/", 1)[1]
+
+    for readable in (payload_of(token), payload_of(services.unsubscribe_token(ruth))):
+        assert str(ruth.pk) not in readable.replace(ruth.token, "")
+        assert readable == f'"{ruth.token}"'
+    other = Subscriber.objects.create(email="ben@example.org")
+    assert len(ruth.token) >= 22 and ruth.token != other.token
+
+
+def test_unsubscribe_links_sent_before_tokens_still_work(client, db):
+    ruth = Subscriber.objects.create(email="ruth@example.org", status=Subscriber.Status.CONFIRMED)
+    # An email sent before this change carries a link signed with the subscriber's number.
+    old_link = signing.dumps(ruth.pk, salt=services.UNSUBSCRIBE_SALT)
+
+    response = client.post(f"/newsletter/unsubscribe/{old_link}/")
+
+    assert response.status_code == 200
+    ruth.refresh_from_db()
+    assert ruth.status == Subscriber.Status.UNSUBSCRIBED
