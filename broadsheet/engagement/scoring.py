@@ -60,6 +60,33 @@ class LinkScorer:
         return verdict
 
 
+class MarkupScorer:
+    """Markup in a comment: readers write plain text, and the page shows it escaped.
+
+    Someone pasting HTML or BBCode links into a comment box is nearly always a spammer or
+    someone probing the site; script, frames, event handlers and `javascript:` links are
+    never innocent.
+    """
+
+    ACTIVE = re.compile(
+        r"<\s*/?\s*(script|iframe|frame|object|embed|svg|math|form|meta|link|style|base)\b"
+        r"|<[^>]*\bon[a-z]+\s*="  # an event handler inside a tag
+        r"|\b(javascript|vbscript):\S"  # a script URL (prose puts a space after the colon)
+        r"|\bdata:\s*text/html",
+        re.IGNORECASE,
+    )
+    TAG = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*(\s+[^<>]*)?/?\s*>|\[/?(url|link|img)\b", re.I)
+
+    def score(self, draft: Draft) -> Verdict:
+        verdict = Verdict()
+        text = f"{draft.name} {draft.body}"
+        if self.ACTIVE.search(text):
+            verdict.add(0.9, "script or active markup")
+        elif self.TAG.search(text):
+            verdict.add(0.5, "HTML or BBCode markup")
+        return verdict
+
+
 class RepetitionScorer:
     """The same text posted again, or a body that repeats itself."""
 

@@ -317,6 +317,7 @@ BROADSHEET_CHALLENGE_MAX_AGE = 2 * 3600
 BROADSHEET_CHALLENGE_MIN_SECONDS = 3
 BROADSHEET_COMMENT_SCORERS = [
     "broadsheet.engagement.scoring.LinkScorer",
+    "broadsheet.engagement.scoring.MarkupScorer",
     "broadsheet.engagement.scoring.RepetitionScorer",
     "broadsheet.engagement.scoring.BlockedTermScorer",
     "broadsheet.engagement.scoring.BlockedAddressScorer",

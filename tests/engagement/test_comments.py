@@ -11,6 +11,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from broadsheet.engagement.models import BlockedAddress, BlockedTerm, Comment, CommentPolicy
+from broadsheet.engagement.services import moderate
 from tests.engagement.conftest import answered_challenge, forged_token, wrong_answer
 
 TEXT = "The bridge has needed this for years; glad the council finally acted."
@@ -228,8 +229,28 @@ def test_a_reader_posting_too_fast_is_slowed_down_with_the_text_kept(client, sto
         ),
         ("buy buy buy buy buy buy buy buy buy buy now now now", Comment.Status.HELD),
         (TEXT, Comment.Status.PUBLISHED),
+        ('Great piece, see <a href="https://a.example">my site</a> too.', Comment.Status.HELD),
+        ("Good read [url=https://a.example]cheap flights[/url]", Comment.Status.HELD),
+        ("Interesting <script>document.location='//x.example'</script>", Comment.Status.SPAM),
+        ('<img src="x" onerror="alert(1)"> nice article', Comment.Status.SPAM),
+        ("Click javascript:alert(document.cookie) for the full story", Comment.Status.SPAM),
+        (
+            "Turnout was < 40% and costs > £2m. I had javascript: off, the page still worked.",
+            Comment.Status.PUBLISHED,
+        ),
     ],
-    ids=["many-links", "two-links", "repetitive", "clean"],
+    ids=[
+        "many-links",
+        "two-links",
+        "repetitive",
+        "clean",
+        "html-link",
+        "bbcode-link",
+        "script",
+        "event-handler",
+        "javascript-url",
+        "prose-with-angle-brackets",
+    ],
 )
 def test_spam_score_decides_publish_hold_or_reject(client, story, body, status):
     answered(client, story, body=body)
@@ -323,6 +344,11 @@ def test_links_are_clickable_and_markup_stays_text(client, story):
         "javascript:alert(2) <img src=x onerror=alert(3)>"
     )
     answered(client, story, body=body)
+    # Scored as spam for its markup; a moderator who publishes it anyway shows only text.
+    comment = Comment.objects.get()
+    assert comment.status == Comment.Status.SPAM
+    assert "script or active markup" in comment.spam_reasons
+    moderate(comments=[comment], status=Comment.Status.PUBLISHED, moderator=None)
 
     html = client.get(story.url).content.decode()
     comment = BeautifulSoup(html, "html.parser").select_one(".comment__body")
