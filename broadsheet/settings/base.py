@@ -188,6 +188,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("NEWSROOM_TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
+# The house style for dates (broadsheet/core/formats/): one short form everywhere.
+FORMAT_MODULE_PATH = ["broadsheet.core.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

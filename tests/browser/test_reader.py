@@ -13,8 +13,8 @@ PAPER_NAME = "The Test Courier"
 
 
 def byline_time(moment):
-    """A time as the story byline prints it: 'Mar 04, 2025 09:15'."""
-    return moment.strftime("%b %d, %Y %H:%M")
+    """A time as the story byline prints it: '4 Mar 2025, 09:15'."""
+    return f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
 def top_of(locator):

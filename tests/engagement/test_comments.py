@@ -2,7 +2,7 @@
 
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -452,3 +452,12 @@ def test_comments_add_no_queries_to_the_story_page(client, make_article):
 
     assert Comment.objects.filter(status=Comment.Status.PUBLISHED).count() == 6
     assert count_queries(client, busy.url) == count_queries(client, quiet.url)
+
+
+def test_a_comments_time_reads_like_every_other_date_on_the_site(client, story):
+    answered(client, story)
+    Comment.objects.update(created_at=datetime(2026, 12, 1, 10, 23, tzinfo=UTC))
+
+    page = BeautifulSoup(client.get(story.url).content, "html.parser")
+
+    assert page.select_one(".comment__meta time").get_text() == "1 Dec 2026, 10:23"

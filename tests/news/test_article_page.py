@@ -94,7 +94,7 @@ def test_times_are_shown_in_the_newsroom_time_zone(client, make_article):
     story = make_article(published_at=published)
     times = soup_of(client, story).select(".story__byline time")
 
-    assert times[0].get_text() == "Jul 05, 2026 01:30"
+    assert times[0].get_text() == "5 Jul 2026, 01:30"
     assert times[0]["datetime"] == "2026-07-05T01:30:00+03:00"
 
 

@@ -187,3 +187,15 @@ def test_empty_listing_says_so(client, home):
 
     assert response.status_code == 200
     assert b"No stories in this section yet." in response.content
+
+
+def test_dates_read_one_way_on_cards_and_bylines(client, news, make_article):
+    story = make_article(
+        title="Ferry strike ends", published_at=datetime(2026, 12, 1, 8, 23, tzinfo=UTC)
+    )
+
+    card = BeautifulSoup(client.get(news.url).content, "html.parser").select_one(".card__meta")
+    page = BeautifulSoup(client.get(story.url).content, "html.parser")
+
+    assert card.time.get_text() == "1 Dec 2026"
+    assert page.select_one(".story__published").get_text() == "1 Dec 2026, 08:23"
