@@ -29,6 +29,10 @@ WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 echo "Background worker running (pid $WORKER), logging to var/log/worker.log."
 echo "Every email the site sends is written to var/mail/, one .eml file per message (open it in any mail program)."
+echo
+echo "Serving http://127.0.0.1:$PORT/ (another port: PORT=8080 make demo). Ctrl-C stops."
+echo "Logins, kept in var/demo-logins.txt: admin, editor, reporter, moderator;" \
+  "$(grep '^Password: ' var/demo-logins.txt)"
 exec_status=0
 "$BIN/gunicorn" broadsheet.wsgi --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - \
   --graceful-timeout 5 || exec_status=$?

@@ -5,8 +5,10 @@ real reader has. Idempotent: stories that already have comments are left alone.
 """
 
 import random
+from datetime import datetime, timedelta
 
 from django.test import override_settings
+from django.utils import timezone
 
 from broadsheet.news.models import ArticlePage
 
@@ -84,8 +86,21 @@ def seed_readers(*, staff_user=None, progress=lambda n: None) -> int:
     return created
 
 
+def _stamp(comment: Comment, *, after: datetime, rng) -> datetime:
+    """Date a seeded comment some minutes after `after` (never in the future).
+
+    The services stamp a comment with the moment it is posted, which for the seeder is
+    the moment of seeding; readers comment after a story appears, over the hours after.
+    """
+    at = min(after + timedelta(minutes=rng.randint(12, 150)), timezone.now())
+    Comment.objects.filter(pk=comment.pk).update(created_at=at)
+    comment.created_at = at
+    return at
+
+
 def _conversation(story, rng) -> int:
     comments = []
+    last = story.first_published_at
     for n, remark in enumerate(rng.sample(REMARKS, rng.randint(1, 4))):
         comment = services.post_comment(
             story=story,
@@ -95,20 +110,21 @@ def _conversation(story, rng) -> int:
             reader=f"demo-reader-{story.pk}-{n}",
             address=f"192.0.2.{n + 1}",
         )
+        last = _stamp(comment, after=last, rng=rng)
         comments.append(comment)
     first = comments[0]
     if first.status == Comment.Status.PUBLISHED and rng.random() < 0.6:
-        comments.append(
-            services.post_comment(
-                story=story,
-                name=rng.choice(NAMES),
-                email="",
-                body=f"{rng.choice(REPLIES)} {rng.choice(SIGN_OFFS)}".strip(),
-                reader=f"demo-reader-{story.pk}-r",
-                address="192.0.2.200",
-                parent=first,
-            )
+        reply = services.post_comment(
+            story=story,
+            name=rng.choice(NAMES),
+            email="",
+            body=f"{rng.choice(REPLIES)} {rng.choice(SIGN_OFFS)}".strip(),
+            reader=f"demo-reader-{story.pk}-r",
+            address="192.0.2.200",
+            parent=first,
         )
+        _stamp(reply, after=first.created_at, rng=rng)
+        comments.append(reply)
     return len(comments)
 
 
@@ -118,7 +134,7 @@ def _staff_reply(story, user) -> int:
     ).first()
     if first is None:
         return 0
-    services.post_comment(
+    reply = services.post_comment(
         story=story,
         name="The Courier newsroom",
         email="",
@@ -128,6 +144,7 @@ def _staff_reply(story, user) -> int:
         reader="demo-newsroom",
         address="192.0.2.254",
     )
+    _stamp(reply, after=first.created_at, rng=random.Random(SEED + story.pk))
     return 1
 
 

@@ -92,7 +92,7 @@ TOPICS = {
     # section slug: (headline, standfirst, subject, tag); {place} and {n} are filled in.
     "local": [
         (
-            "Council backs {n} million plan to rebuild {place} library",
+            "Council backs £{n} million plan to rebuild {place} library",
             "The branch closed after a roof collapse; campaigners say the new design must keep its "
             "children's room.",
             "library",
@@ -224,7 +224,7 @@ TOPICS = {
             "athletics",
         ),
         (
-            "Cricket ground in {place} gets {n} million upgrade",
+            "Cricket ground in {place} gets £{n} million upgrade",
             "A new pavilion and floodlights will let the county play evening matches.",
             "cricket ground",
             "cricket",
@@ -382,7 +382,7 @@ def story_body(rng, *, subject, place, photo=None, paragraphs=14):
                     "value": {
                         "title": f"The {subject} in numbers",
                         "body": f"<ul><li>{rng.randint(3, 40)} years since the last overhaul</li>"
-                        f"<li>{rng.randint(2, 12)} million in public money</li>"
+                        f"<li>£{rng.randint(2, 12)} million in public money</li>"
                         f"<li>{rng.randint(10, 90)}% of those consulted were in favour</li></ul>",
                     },
                 }

@@ -86,18 +86,40 @@ class DemoNewsroomTests(TestCase):
         assert site.root_page.specific_class.__name__ == "HomePage"
         assert self.client.get("/").status_code == 200
 
-    def test_demo_logins_are_printed_and_work(self):
-        password = (VAR_DIR / "demo-password").read_text().strip()
+    def test_demo_logins_are_printed_kept_and_work(self):
+        logins = (VAR_DIR / "demo-logins.txt").read_text()
+        password = logins.split("Password: ")[1].split()[0]
 
-        assert f"password {password}" in self.output
+        assert f"Password: {password}" in self.output
+        assert "editor" in logins and "/admin/" in logins
         signed_in = self.client.post("/admin/login/", {"username": "editor", "password": password})
         assert signed_in.status_code == 302
         assert signed_in["Location"] == "/admin/"
         editor = get_user_model().objects.get(username="editor")
         assert editor.groups.filter(name="Editors").exists()
 
+    def test_seeded_comments_come_after_their_story_and_before_now(self):
+        from django.utils import timezone
+
+        from broadsheet.engagement.models import Comment
+
+        comments = Comment.objects.select_related("story", "parent")
+        assert comments.count() > 10
+        for comment in comments:
+            assert comment.story.first_published_at < comment.created_at <= timezone.now()
+            if comment.parent:
+                assert comment.parent.created_at < comment.created_at
+        assert len({c.created_at for c in comments}) == comments.count()
+
+    def test_money_in_headlines_keeps_its_currency_sign(self):
+        money = ArticlePage.objects.filter(title__contains="million")
+
+        assert money.exists()
+        assert all("£" in story.title for story in money)
+
     def test_seeding_again_duplicates_nothing(self):
         counts = (StoryPage.objects.count(), Author.objects.count(), SectionPage.objects.count())
+        logins = (VAR_DIR / "demo-logins.txt").read_text()
 
         output = seed()
 
@@ -108,3 +130,4 @@ class DemoNewsroomTests(TestCase):
         ) == counts
         assert "Stories: 0 created" in output
         assert "Reader comments: 0 created" in output
+        assert (VAR_DIR / "demo-logins.txt").read_text() == logins  # the same password

@@ -16,12 +16,13 @@ from broadsheet.news import demo, services
 from broadsheet.newsletter import demo as newsletter_demo
 
 DEMO_USERS = [
-    # username, group, is_superuser
-    ("admin", None, True),
-    ("editor", services.EDITORS, False),
-    ("reporter", services.REPORTERS, False),
-    ("moderator", COMMENT_MODERATORS, False),
+    # username, group, is_superuser, what they do
+    ("admin", None, True, "superuser: everything, and Settings › Sign-in locks"),
+    ("editor", services.EDITORS, False, "Editors: write, publish, schedule; the newsletter"),
+    ("reporter", services.REPORTERS, False, "Reporters: write and submit drafts; cannot publish"),
+    ("moderator", COMMENT_MODERATORS, False, "Comment moderators: admin › Comments only"),
 ]
+LOGINS_FILE = "demo-logins.txt"
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             "Seeding the demo newsroom",
         )
         report = demo.seed_newsroom(progress=bar)
-        password = self._ensure_users()
+        self._ensure_users()
         comments = readers_demo.seed_readers(
             staff_user=get_user_model().objects.get(username="editor"), progress=bar
         )
@@ -53,26 +54,45 @@ class Command(BaseCommand):
                 f"Scheduled: '{report.scheduled_title}' goes live at "
                 f"{report.scheduled_at:%H:%M} UTC; the background worker publishes it.\n"
             )
-        base = settings.WAGTAILADMIN_BASE_URL
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\nThe site:   {base}/\nThe admin:  {base}/admin/\n"
-                f"Logins (password {password}): admin (superuser), editor (publishes), "
-                f"reporter (drafts only), moderator (comments only)\n"
-            )
-        )
+        logins = settings.VAR_DIR / LOGINS_FILE
+        self.stdout.write(self.style.SUCCESS(f"\n{logins.read_text()}"))
+        self.stdout.write(f"(Kept in {logins}.)\n")
 
-    def _ensure_users(self) -> str:
-        """Create the demo logins once; their password is kept in var/demo-password."""
-        password_file = settings.VAR_DIR / "demo-password"
-        if password_file.exists():
-            password = password_file.read_text().strip()
-        else:
-            password = secrets.token_urlsafe(9)
-            password_file.parent.mkdir(parents=True, exist_ok=True)
-            password_file.write_text(password + "\n")
+    def _password(self) -> str:
+        """The demo's one password: made once, then read back from var/demo-logins.txt
+        (or from var/demo-password, where earlier versions kept it)."""
+        for name, prefix in ((LOGINS_FILE, "Password: "), ("demo-password", "")):
+            path = settings.VAR_DIR / name
+            if path.exists():
+                for line in path.read_text().splitlines():
+                    if line.startswith(prefix) and line[len(prefix) :].strip():
+                        return line[len(prefix) :].strip()
+        return secrets.token_urlsafe(9)
+
+    def _write_logins(self, password: str):
+        """var/demo-logins.txt: where a person finds the logins again (the README says so)."""
+        base = settings.WAGTAILADMIN_BASE_URL
+        lines = [
+            "The demo newsroom",
+            f"  The site:   {base}/",
+            f"  The admin:  {base}/admin/",
+            f"Password: {password}",
+            "Logins (all with that password):",
+            *(f"  {username:<10} {role}" for username, _, _, role in DEMO_USERS),
+        ]
+        path = settings.VAR_DIR / LOGINS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+        (settings.VAR_DIR / "demo-password").unlink(missing_ok=True)
+        return path
+
+    def _ensure_users(self) -> None:
+        """Create the demo logins once, all with the demo's password (written down first,
+        so that it is never lost)."""
+        password = self._password()
+        self._write_logins(password)
         user_model = get_user_model()
-        for username, group, is_superuser in DEMO_USERS:
+        for username, group, is_superuser, _ in DEMO_USERS:
             user, created = user_model.objects.get_or_create(
                 username=username,
                 defaults={
@@ -87,4 +107,3 @@ class Command(BaseCommand):
                 user.save()
             if group:
                 user.groups.add(Group.objects.get(name=group))
-        return password
