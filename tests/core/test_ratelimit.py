@@ -50,7 +50,7 @@ def test_windows_that_ended_are_cleared_when_a_new_one_begins(db):
     assert list(RateCount.objects.values_list("count", flat=True)) == [1]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_server_processes_share_one_count(settings):
     # Two processes at once, each trying 25 sign-ups against a limit of 20 an hour.
     code = (

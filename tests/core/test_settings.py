@@ -18,11 +18,16 @@ PRODUCTION = {
 
 
 def run(*command, **env):
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "HTTPS"}
+    # A clean start: none of the settings this test chooses, nor the browser tests' leave
+    # to use the database from async code, which a deployment must not have.
+    left_out = {
+        "DJANGO_SETTINGS_MODULE",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "HTTPS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
     }
+    environment = {key: value for key, value in os.environ.items() if key not in left_out}
     environment.update({key: value for key, value in env.items() if value is not None})
     return subprocess.run(
         [sys.executable, *command], cwd=PROJECT, env=environment, capture_output=True, text=True

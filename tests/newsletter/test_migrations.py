@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 BEFORE_TOKENS = [("newsletter", "0005_postal_address")]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_subscribers_from_before_tokens_are_each_given_their_own():
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE_TOKENS)
