@@ -15,7 +15,13 @@ from django.utils.functional import cached_property
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    TitleFieldPanel,
+)
 from wagtail.fields import StreamField
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
 from wagtail.models import Orderable, Page, PageManager
@@ -357,7 +363,8 @@ class ArticlePage(StoryPage):
     """A news story, written by staff or taken from a wire agency."""
 
     content_panels = [
-        FieldPanel("title", heading="Headline"),
+        # Keeps the slug in step with the headline until the story is first published.
+        TitleFieldPanel("title", heading="Headline", placeholder="Headline*"),
         FieldPanel("standfirst"),
         MultiFieldPanel(
             [InlinePanel("bylines", label="Author"), FieldPanel("agency"), FieldPanel("dateline")],
@@ -408,7 +415,8 @@ class BlogPostPage(StoryPage):
     """A post on one of the paper's blogs."""
 
     content_panels = [
-        FieldPanel("title", heading="Headline"),
+        # Keeps the slug in step with the headline until the story is first published.
+        TitleFieldPanel("title", heading="Headline", placeholder="Headline*"),
         FieldPanel("standfirst"),
         InlinePanel("bylines", label="Author", heading="Byline"),
         *STORY_BODY_PANELS,

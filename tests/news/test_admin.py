@@ -4,11 +4,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from broadsheet.news import services
+from broadsheet.news.forms import NO_BYLINE
 from broadsheet.news.models import ArticlePage
 
 
@@ -126,3 +128,110 @@ def test_newsroom_snippets_are_in_the_admin(client, staff):
     for model in ("author", "agency"):
         response = client.get(reverse(f"wagtailsnippets_news_{model}:list"))
         assert response.status_code == 200
+
+
+# The first press of Publish --------------------------------------------------------------
+
+
+def add_url(section):
+    return reverse("wagtailadmin_pages:add", args=("news", "articlepage", section.pk))
+
+
+def test_a_story_without_a_byline_is_not_published_and_the_form_says_why(
+    client, news, staff, reporter_author
+):
+    client.force_login(staff("ed", services.EDITORS))
+
+    response = client.post(
+        add_url(news),
+        {**article_form(reporter_author, bylines=inline_formset([])), "action-publish": "1"},
+    )
+
+    assert response.status_code == 200
+    assert NO_BYLINE in response.content.decode().replace("&#x27;", "'")
+    assert not ArticlePage.objects.exists()
+
+
+def test_a_draft_may_be_saved_without_a_byline(client, news, staff, reporter_author):
+    client.force_login(staff("rep", services.REPORTERS))
+
+    client.post(add_url(news), article_form(reporter_author, bylines=inline_formset([])))
+
+    assert ArticlePage.objects.get().live is False
+
+
+def test_an_agency_alone_is_a_byline(client, news, staff, reporter_author, agency):
+    client.force_login(staff("ed", services.EDITORS))
+
+    client.post(
+        add_url(news),
+        {
+            **article_form(reporter_author, bylines=inline_formset([]), agency=agency.pk),
+            "action-publish": "1",
+        },
+    )
+
+    assert ArticlePage.objects.get().live
+
+
+def test_a_new_story_publishes_at_the_first_press_though_a_draft_holds_its_slug(
+    client, news, staff, reporter_author
+):
+    client.force_login(staff("ed", services.EDITORS))
+    # Someone started the same story and walked away: their draft holds the address.
+    client.post(add_url(news), article_form(reporter_author))
+    abandoned = ArticlePage.objects.get()
+
+    response = client.post(add_url(news), {**article_form(reporter_author), "action-publish": "1"})
+
+    assert response.status_code == 302
+    story = ArticlePage.objects.exclude(pk=abandoned.pk).get()
+    assert story.live
+    assert story.slug == "harbour-bridge-to-close-2"
+
+
+def test_a_live_storys_address_is_never_changed_behind_the_editors_back(
+    client, news, staff, reporter_author, make_article
+):
+    client.force_login(staff("ed", services.EDITORS))
+    make_article(title="Harbour bridge to close", slug="taken")
+    story = make_article(title="Ferry fares rise", slug="ferry-fares")
+
+    response = client.post(
+        reverse("wagtailadmin_pages:edit", args=(story.pk,)),
+        {**article_form(reporter_author, slug="taken"), "action-publish": "1"},
+    )
+
+    assert response.status_code == 200
+    assert "The slug &#x27;taken&#x27; is already in use" in response.content.decode()
+    story.refresh_from_db()
+    assert story.slug == "ferry-fares"
+
+
+def test_a_story_page_never_prints_an_empty_byline(client, news, make_article):
+    story = make_article(title="Weather warning for the coast")
+    story.bylines.all().delete()
+    ArticlePage.objects.filter(pk=story.pk).update(agency=None)
+
+    byline = BeautifulSoup(client.get(story.url).content, "html.parser").select_one(
+        ".story__byline"
+    )
+
+    assert not byline.get_text().strip().startswith("By")
+    assert "By -" not in " ".join(byline.get_text().split())
+
+
+def test_a_blog_post_without_an_author_says_so_above_its_authors(
+    client, blog, staff, reporter_author
+):
+    client.force_login(staff("ed", services.EDITORS))
+    url = reverse("wagtailadmin_pages:add", args=("news", "blogpostpage", blog.pk))
+    form = article_form(reporter_author, bylines=inline_formset([]))
+
+    response = client.post(url, {**form, "action-publish": "1"})
+
+    assert response.status_code == 200
+    assert response.context["form"].formsets["bylines"].non_form_errors() == [NO_BYLINE]
+    soup = BeautifulSoup(response.content, "html.parser")
+    management = soup.select_one("#id_bylines-TOTAL_FORMS")
+    assert management.find_next("div", class_="error-message").get_text(strip=True) == NO_BYLINE
