@@ -13,10 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import (
     Collection,
+    GroupApprovalTask,
     GroupCollectionPermission,
     GroupPagePermission,
     Page,
     Site,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
 )
 
 from .models import ArticlePage, BlogPostPage, HomePage, SectionPage, StoryPage
@@ -236,4 +240,44 @@ def ensure_newsroom_roles() -> dict[str, Group]:
                     content_type__app_label="news", codename=codename
                 ),
             )
+    ensure_review_workflow(editors=groups[EDITORS])
     return groups
+
+
+REVIEW_WORKFLOW = "Editors' review"
+REVIEW_TASK = "Editor approval"
+# What Wagtail's first migration creates, with its own "Moderators" group as reviewers.
+STOCK_WORKFLOW = STOCK_TASK = "Moderators approval"
+
+
+def ensure_review_workflow(*, editors: Group) -> Workflow:
+    """Reporters submit their copy to the Editors, who approve and publish it.
+
+    Wagtail starts every site with a "Moderators approval" workflow whose reviewers are a
+    "Moderators" group the newsroom does not use: a reporter's submission would wait for
+    nobody. That workflow becomes the Editors' review (same objects, so anything already
+    submitted can now be approved); a site without a workflow gets one. A workflow an
+    administrator chose later is left alone, with the Editors added to its first task if
+    it is a group approval.
+    """
+    root = Page.get_first_root_node()
+    assignment = WorkflowPage.objects.filter(page=root).select_related("workflow").first()
+    workflow = assignment.workflow if assignment else None
+    if workflow is None:
+        workflow = Workflow.objects.create(name=REVIEW_WORKFLOW)
+        WorkflowPage.objects.create(page=root, workflow=workflow)
+    elif workflow.name == STOCK_WORKFLOW:
+        workflow.name = REVIEW_WORKFLOW
+        workflow.save(update_fields=["name"])
+    first = workflow.workflow_tasks.order_by("sort_order").select_related("task").first()
+    task = GroupApprovalTask.objects.filter(pk=first.task_id).first() if first else None
+    if task is None and first is None:
+        task = GroupApprovalTask.objects.create(name=REVIEW_TASK)
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    if task is not None:
+        if task.name == STOCK_TASK:
+            task.name = REVIEW_TASK
+            task.save(update_fields=["name"])
+            task.groups.set([editors])  # not Wagtail's empty "Moderators" any more
+        task.groups.add(editors)
+    return workflow
