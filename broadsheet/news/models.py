@@ -108,7 +108,8 @@ class Agency(index.Indexed, models.Model):
         verbose_name_plural = "agencies"
 
     def __str__(self):
-        return self.byline_name
+        # What the admin shows (choosers, lists); bylines print `byline_name` alone.
+        return f"{self.name} ({self.byline_name})"
 
     def get_absolute_url(self):
         return reverse("news:agency", args=[self.slug])

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import (
     Collection,
@@ -17,6 +18,7 @@ from wagtail.models import (
     GroupCollectionPermission,
     GroupPagePermission,
     Page,
+    Revision,
     Site,
     Workflow,
     WorkflowPage,
@@ -177,6 +179,53 @@ def front_page(*, home: HomePage) -> FrontPage:
         .for_listing()[: HomePage.BLOG_POST_COUNT]
     )
     return front
+
+
+@dataclass(frozen=True)
+class ScheduledChange:
+    """A change to a story that the worker will make at a set time."""
+
+    story: StoryPage
+    section: Page  # the section or blog it appears in
+    change: str  # "Goes live", "Update goes live" or "Expires"
+    at: datetime
+    by: object = None  # who scheduled it, when known
+
+    @property
+    def overdue(self) -> bool:
+        return self.at <= timezone.now()
+
+
+def scheduled_changes() -> list[ScheduledChange]:
+    """Stories waiting to go live (new or updated) or to expire, soonest first.
+
+    A go-live still listed after its time means the worker has not run: shown as overdue
+    rather than hidden, so editors notice.
+    """
+    revisions = {
+        int(revision.object_id): revision
+        for revision in Revision.page_revisions.filter(
+            approved_go_live_at__isnull=False
+        ).select_related("user")
+    }
+    stories = list(
+        StoryPage.objects.filter(Q(pk__in=revisions) | Q(live=True, expire_at__isnull=False))
+    )
+    parents = {
+        page.path: page
+        for page in Page.objects.filter(path__in={s.path[: -Page.steplen] for s in stories})
+    }
+    changes = []
+    for story in stories:
+        section = parents[story.path[: -Page.steplen]]
+        if revision := revisions.get(story.pk):
+            change = "Update goes live" if story.live else "Goes live"
+            changes.append(
+                ScheduledChange(story, section, change, revision.approved_go_live_at, revision.user)
+            )
+        if story.live and story.expire_at:
+            changes.append(ScheduledChange(story, section, "Expires", story.expire_at))
+    return sorted(changes, key=lambda change: (change.at, change.story.pk))
 
 
 # Roles --------------------------------------------------------------------------------

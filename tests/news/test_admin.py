@@ -235,3 +235,11 @@ def test_a_blog_post_without_an_author_says_so_above_its_authors(
     soup = BeautifulSoup(response.content, "html.parser")
     management = soup.select_one("#id_bylines-TOTAL_FORMS")
     assert management.find_next("div", class_="error-message").get_text(strip=True) == NO_BYLINE
+
+
+def test_the_agency_chooser_names_agencies_in_full(client, staff, agency):
+    client.force_login(staff("ed", services.EDITORS))
+
+    response = client.get(reverse("wagtailsnippetchoosers_news_agency:choose"))
+
+    assert "Continental Press Agency (CPA)" in response.json()["html"]
