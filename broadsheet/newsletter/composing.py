@@ -85,7 +85,12 @@ def paper_name() -> str:
 
 
 def default_subject(issue: DailyIssue) -> str:
-    return f"Top stories for {issue.date:%A %-d %B}"
+    return subject_for(issue.date)
+
+
+def subject_for(day) -> str:
+    """The subject of the issue for `day` when editors leave it blank."""
+    return f"Top stories for {day:%A %-d %B}"
 
 
 def absolute(url: str) -> str:

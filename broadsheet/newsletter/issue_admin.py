@@ -11,8 +11,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import include, path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from wagtail import hooks
+from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets.button import HeaderButton, MenuItem
@@ -22,6 +24,7 @@ from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet
 
 from . import delivery, services
 from .composing import send_moment
+from .forms import DailyIssueForm
 from .models import DailyIssue, Delivery, Subscriber
 from .tasks import send_issue_task
 
@@ -66,6 +69,18 @@ class DailyIssueEditView(EditView):
 
     def get_header_buttons(self):
         return [
+            HeaderButton(
+                "Send me a test",
+                icon_name="mail",
+                # A POST from the header (with the CSRF token), then back to this form.
+                attrs={
+                    "data-controller": "w-action",
+                    "data-action": "w-action#post",
+                    "data-w-action-url-value": reverse(
+                        "newsletter_issue_admin:send_test", args=[self.object.pk]
+                    ),
+                },
+            ),
             HeaderButton("Send log", url=send_log_url(self.object), icon_name="list-ul"),
             *super().get_header_buttons(),
         ]
@@ -86,6 +101,7 @@ class DailyIssueViewSet(SnippetViewSet):
     ]
     list_filter = ["status"]
     copy_view_enabled = False
+    edit_handler = ObjectList(DailyIssue.panels, base_form_class=DailyIssueForm)
 
 
 @hooks.register("register_admin_urls")
@@ -147,17 +163,25 @@ def send_now(request, pk):
 @require_POST
 @permission_required(CHANGE, raise_exception=True)
 def send_test(request, pk):
+    """Mail the editor the issue as saved; back to where they pressed the button."""
     issue = get_object_or_404(DailyIssue, pk=pk)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = send_log_url(issue)
     if not request.user.email:
         messages.error(request, "Your account has no email address: add one under Account.")
-        return redirect(send_log_url(issue))
+        return redirect(back)
     try:
         delivery.send_test(issue, to=request.user.email)
     except (OSError, BadHeaderError, ValueError) as exc:
         messages.error(request, f"The test could not be sent: {exc}")
     else:
-        messages.success(request, f"A test of {issue} went to {request.user.email}.")
-    return redirect(send_log_url(issue))
+        messages.success(
+            request, f"A test of {issue}, as last saved, went to {request.user.email}."
+        )
+    return redirect(back)
 
 
 class TodaysIssuePanel(Component):

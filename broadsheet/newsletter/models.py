@@ -149,7 +149,8 @@ class DailyIssue(PreviewableMixin, ClusterableModel):
         max_length=150,
         blank=True,
         validators=[no_line_breaks],
-        help_text="Leave blank for “Top stories for Thursday 26 November”.",
+        # The form names this issue's own default (forms.DailyIssueForm).
+        help_text="Leave blank for “Top stories for” and the issue's day.",
     )
     introduction = models.TextField(
         blank=True, max_length=600, help_text="An optional note from the editor, above the stories."

@@ -1,6 +1,10 @@
 """Editors make the day's issue in the admin: pick and order stories, preview, test, send."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
+from bs4 import BeautifulSoup
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -98,6 +102,52 @@ def test_an_editor_sends_a_test_to_themselves(client, editor, stories, issue):
     issue.refresh_from_db()
     assert issue.status == DailyIssue.Status.DRAFT  # a test changes nothing
     assert not issue.deliveries.exists()
+
+
+def test_send_me_a_test_is_where_the_editor_edits_the_issue(client, editor, stories, issue):
+    edit_url = reverse(EDIT, args=[issue.pk])
+    soup = BeautifulSoup(client.get(edit_url).content, "html.parser")
+    button = soup.find(lambda tag: tag.get_text(strip=True) == "Send me a test")
+    assert button["data-action"] == "w-action#post"
+    send_url = button["data-w-action-url-value"]
+
+    # What the button's POST does (the page's script adds "next", the form's address).
+    response = client.post(send_url, {"next": f"http://testserver{edit_url}"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"http://testserver{edit_url}"
+    assert mail.outbox[0].to == ["desk@courier.example"]
+    followed = client.get(edit_url)
+    assert "as last saved, went to desk@courier.example" in followed.content.decode()
+
+
+def test_a_test_send_never_redirects_off_the_site(client, editor, stories, issue):
+    response = client.post(
+        reverse("newsletter_issue_admin:send_test", args=[issue.pk]),
+        {"next": "https://evil.example/phish"},
+    )
+
+    assert response["Location"] == reverse("newsletter_issue_admin:send_log", args=[issue.pk])
+
+
+def test_the_subject_help_names_this_issues_own_default(client, editor, db):
+    later = DailyIssue.objects.create(date="2026-12-02")
+    earlier = DailyIssue.objects.create(date="2026-11-26")
+
+    for issue, expected in [
+        (later, "Leave blank for “Top stories for Wednesday 2 December”."),
+        (earlier, "Leave blank for “Top stories for Thursday 26 November”."),
+    ]:
+        page = client.get(reverse(EDIT, args=[issue.pk])).content.decode()
+        assert expected in page
+
+
+def test_a_new_issues_subject_help_names_today(client, editor, db):
+    # Days after the server started: the help follows the clock, not the start-up.
+    with time_machine.travel(datetime(2026, 11, 30, 9, tzinfo=UTC)):
+        page = client.get(reverse("wagtailsnippets_newsletter_dailyissue:add")).content.decode()
+
+    assert "Leave blank for “Top stories for Monday 30 November”." in page
 
 
 def test_send_now_and_the_send_log(client, editor, stories, issue):
