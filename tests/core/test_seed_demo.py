@@ -98,6 +98,17 @@ class DemoNewsroomTests(TestCase):
         editor = get_user_model().objects.get(username="editor")
         assert editor.groups.filter(name="Editors").exists()
 
+    def test_the_demo_reporters_copy_goes_to_the_demo_editor(self):
+        from wagtail.models import Page
+
+        workflow = Page.get_first_root_node().get_workflow()
+        task = workflow.tasks.first().specific
+        reviewers = get_user_model().objects.filter(groups__in=task.groups.all())
+
+        assert workflow.name == "Editors' review"
+        assert list(reviewers.values_list("username", flat=True)) == ["editor"]
+        assert reviewers.get().email  # the notification reaches an address
+
     def test_seeded_comments_come_after_their_story_and_before_now(self):
         from django.utils import timezone
 

@@ -82,7 +82,9 @@ def test_the_dashboard_shows_the_next_ones_and_leads_to_the_report(at_nine, clie
     soup = BeautifulSoup(client.get(reverse("wagtailadmin_home")).content, "html.parser")
     panel = soup.select_one("#scheduled-stories-section")
 
-    assert [li.a.get_text() for li in panel.select("li")] == [f"Story {h}" for h in range(1, 6)]
+    assert [row.a.get_text() for row in panel.select("tbody tr")] == [
+        f"Story {h}" for h in range(1, 6)
+    ]
     link = panel.find("a", href=reverse(REPORT))
     assert link.get_text(strip=True) == "2 more: see every scheduled story"
 
