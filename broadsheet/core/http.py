@@ -1,8 +1,10 @@
-"""Request helpers shared by the apps that take posts from cached pages."""
+"""Request and reply helpers shared by the apps that take posts from cached pages."""
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
 
 
 def same_origin(request) -> bool:
@@ -32,3 +34,20 @@ def client_address(request) -> str:
         if len(hops) >= proxies:
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def wants_json(request) -> bool:
+    """The page's script asks for JSON; a form posted without JavaScript wants a page."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def reply(request, *, status=200, json, template, context):
+    """The answer to a form that works with and without JavaScript: `json` for the page's
+    script, or `template` rendered with `context` for a browser posting the form itself.
+
+    `json` and `context` may be functions, called only for the kind of answer given: some
+    parts cost a render or a query that the other kind does not need.
+    """
+    if wants_json(request):
+        return JsonResponse(json() if callable(json) else json, status=status)
+    return render(request, template, context() if callable(context) else context, status=status)

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from broadsheet.core.errors import BroadsheetError
-from broadsheet.core.http import same_origin
+from broadsheet.core.http import reply, same_origin
 from broadsheet.news.models import StoryPage
 
 from . import readers, services
@@ -41,14 +41,14 @@ def live_story(story_id: int, *fields: str) -> StoryPage:
     return get_object_or_404(stories, pk=story_id)
 
 
-def wants_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def refuse(request, status, message, *, template="engagement/message.html", context=None):
-    if wants_json(request):
-        return JsonResponse({"error": message, **(context or {}).get("json", {})}, status=status)
-    return render(request, template, {"message": message, **(context or {})}, status=status)
+def refuse(request, status, message, *, context=None):
+    return reply(
+        request,
+        status=status,
+        json={"error": message},
+        template="engagement/message.html",
+        context={"message": message, **(context or {})},
+    )
 
 
 def with_reader(request, response, reader, is_new):
@@ -108,12 +108,12 @@ def vote(request, story_id):
     except BroadsheetError as exc:
         return refuse(request, 403, exc.message, context={"story": story})
     stars = form.cleaned_data["stars"]
-    if wants_json(request):
-        response = JsonResponse({"votes": tally_json(tally), "your_vote": stars})
-    else:
-        response = render(
-            request, "engagement/vote_done.html", {"story": story, "tally": tally, "stars": stars}
-        )
+    response = reply(
+        request,
+        json={"votes": tally_json(tally), "your_vote": stars},
+        template="engagement/vote_done.html",
+        context={"story": story, "tally": tally, "stars": stars},
+    )
     return with_reader(request, response, reader, is_new)
 
 
@@ -153,20 +153,20 @@ def post_comment(request, story_id):
 
     def form_again(status, message=""):
         context = comment_form_context(story, form, message=message)
-        if wants_json(request):
-            response = JsonResponse(
-                {
-                    "error": message or "Please check the form.",
-                    "errors": {field: list(errors) for field, errors in form.errors.items()},
-                    "challenge": {
-                        "token": context["challenge"].token,
-                        "question": context["challenge"].question,
-                    },
+        response = reply(
+            request,
+            status=status,
+            json={
+                "error": message or "Please check the form.",
+                "errors": {field: list(errors) for field, errors in form.errors.items()},
+                "challenge": {
+                    "token": context["challenge"].token,
+                    "question": context["challenge"].question,
                 },
-                status=status,
-            )
-        else:
-            response = render(request, "engagement/comment_form_page.html", context, status=status)
+            },
+            template="engagement/comment_form_page.html",
+            context=context,
+        )
         return with_reader(request, response, reader, is_new)
 
     if not form.is_valid():
@@ -200,28 +200,21 @@ def post_comment(request, story_id):
         if published
         else "Thank you: your comment will appear once a moderator has read it."
     )
-    if wants_json(request):
-        response = JsonResponse(
-            {
-                "status": comment.status,
-                "message": message,
-                # Rendered without the request: the site-wide context processors (a site
-                # and sections lookup) cost a sixth of a comment post under load.
-                "html": render_to_string(
-                    "engagement/comment.html", {"comment": comment, "open": True}
-                )
-                if published
-                else "",
-            },
-            status=201,
-        )
-    else:
-        response = render(
-            request,
-            "engagement/comment_done.html",
-            {"story": story, "message": message},
-            status=201,
-        )
+    response = reply(
+        request,
+        status=201,
+        json=lambda: {
+            "status": comment.status,
+            "message": message,
+            # Rendered without the request: the site-wide context processors (a site and
+            # sections lookup) cost a sixth of a comment post under load.
+            "html": render_to_string("engagement/comment.html", {"comment": comment, "open": True})
+            if published
+            else "",
+        },
+        template="engagement/comment_done.html",
+        context={"story": story, "message": message},
+    )
     return with_reader(request, response, reader, is_new)
 
 
@@ -243,9 +236,13 @@ def flag_comment(request, comment_id):
     except RateLimited as exc:
         return refuse(request, 429, exc.message)
     message = "Thank you: the moderators will look at this comment."
-    if wants_json(request):
-        response = JsonResponse({"message": message})
-    else:
-        story = StoryPage.objects.filter(pk=comment.story_id).first()
-        response = render(request, "engagement/message.html", {"message": message, "story": story})
+    response = reply(
+        request,
+        json={"message": message},
+        template="engagement/message.html",
+        context=lambda: {
+            "message": message,
+            "story": StoryPage.objects.filter(pk=comment.story_id).first(),
+        },
+    )
     return with_reader(request, response, reader, is_new)

@@ -11,13 +11,13 @@ import re
 
 from csp.decorators import csp_update
 from django.conf import settings
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from broadsheet.core.http import client_address, same_origin
+from broadsheet.core.http import client_address, reply, same_origin
 from broadsheet.core.ratelimit import RateLimited, address_hash, check_rate
 
 from . import services
@@ -32,12 +32,16 @@ SAME_ANSWER = (
 
 
 def answer(request, status, *, message="", form=None, template="newsletter/signup_done.html"):
-    if "application/json" in request.headers.get("Accept", ""):
-        data = {"message": message}
-        if form is not None and form.errors:
-            data["errors"] = {f: list(e) for f, e in form.errors.items()}
-        return JsonResponse(data, status=status)
-    return render(request, template, {"message": message, "form": form}, status=status)
+    data = {"message": message}
+    if form is not None and form.errors:
+        data["errors"] = {f: list(e) for f, e in form.errors.items()}
+    return reply(
+        request,
+        status=status,
+        json=data,
+        template=template,
+        context={"message": message, "form": form},
+    )
 
 
 @csrf_exempt
