@@ -1,7 +1,7 @@
-from django.conf import settings
 from wagtail.models import Site
 
 from .models import SectionPage
+from .paper import paper_name
 
 
 def newsroom(request):
@@ -11,8 +11,7 @@ def newsroom(request):
     if site is not None:
         sections = SectionPage.objects.live().child_of(site.root_page).in_menu()
     return {
-        # The site record's name (editable in the admin) wins over the setting.
-        "paper_name": (site.site_name if site else "") or settings.WAGTAIL_SITE_NAME,
+        "paper_name": paper_name(site) if site else paper_name(),
         "nav_sections": sections,
         "site_root": site.root_page if site else None,
     }

@@ -283,6 +283,21 @@ class StoryPage(Page):
     def headline(self):
         return self.title
 
+    def byline_names(self) -> tuple[list[Author], Agency | None]:
+        """Who the byline names, in order: the authors, then the agency."""
+        return [byline.author for byline in self.bylines.all()], self.agency
+
+    @property
+    def byline_text(self) -> str:
+        """The byline as plain text ("By Ruth Adeyemi and CPA"), or "" with none."""
+        authors, agency = self.byline_names()
+        names = [author.name for author in authors] + ([agency.byline_name] if agency else [])
+        if not names:
+            return ""
+        return "By " + (
+            names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        )
+
     def save(self, *args, **kwargs):
         # Bylines added in code (imports, the demo, wire ingest) have no sort_order until
         # they are numbered here; without it the database decides the order of names.

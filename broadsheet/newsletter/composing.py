@@ -16,14 +16,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db.models import Prefetch
 from django.utils import timezone
-from wagtail.models import Site
 
 from broadsheet.engagement.models import VoteTally
 from broadsheet.engagement.services import comment_counts
-from broadsheet.news.models import ArticlePage, BlogPostPage, Byline, StoryPage
+from broadsheet.news.models import ArticlePage, BlogPostPage, StoryPage
+from broadsheet.news.paper import absolute_url
 
 from .models import DailyIssue, NewsletterSettings
 
@@ -78,12 +76,6 @@ def send_moment(issue: DailyIssue) -> datetime:
     return timezone.make_aware(datetime.combine(issue.date, send_time))
 
 
-def paper_name() -> str:
-    """The paper's name as editors set it on the site (Settings → Sites), as pages show it."""
-    site = Site.objects.filter(is_default_site=True).only("site_name").first()
-    return (site.site_name if site else "") or settings.WAGTAIL_SITE_NAME
-
-
 def default_subject(issue: DailyIssue) -> str:
     return subject_for(issue.date)
 
@@ -93,12 +85,6 @@ def subject_for(day) -> str:
     return f"Top stories for {day:%A %-d %B}"
 
 
-def absolute(url: str) -> str:
-    if url.startswith(("http://", "https://")):
-        return url
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
-
-
 def score(*, votes: int, stars_total: int, comments: int, age: timedelta) -> float:
     average = stars_total / votes if votes else 0
     engagement = 1 + 2 * votes * (average / 5) + 3 * comments
@@ -106,30 +92,15 @@ def score(*, votes: int, stars_total: int, comments: int, age: timedelta) -> flo
     return engagement / (hours + 2) ** 1.5
 
 
-def with_card_data(queryset):
-    return queryset.select_related("lead_photo", "agency").prefetch_related(
-        Prefetch("bylines", queryset=Byline.objects.select_related("author"))
-    )
-
-
-def byline_text(story: StoryPage) -> str:
-    names = [byline.author.name for byline in story.bylines.all()]
-    if story.agency_id:
-        names.append(story.agency.byline_name)
-    if not names:
-        return ""
-    return "By " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
-
-
 def item_for(story: StoryPage, *, comments: int, tally: tuple[int, int], now, picked=False):
     votes, stars_total = tally
     item = IssueItem(
         story_id=story.pk,
         title=story.title,
-        url=absolute(story.get_url()),
+        url=absolute_url(story.get_url()),
         standfirst=story.standfirst,
         section=story.get_parent().title,
-        byline=byline_text(story),
+        byline=story.byline_text,
         published_at=story.first_published_at,
         comment_count=comments,
         votes=votes,
@@ -148,7 +119,7 @@ def item_for(story: StoryPage, *, comments: int, tally: tuple[int, int], now, pi
             # A photo whose file went missing must not stop the morning's email.
             logger.warning("Newsletter: no rendition of photo %s", story.lead_photo_id)
             return item
-        item.photo_url = absolute(rendition.url)
+        item.photo_url = absolute_url(rendition.url)
         item.photo_alt = story.lead_photo.description or story.lead_photo.title
         item.photo_credit = story.lead_photo.credit
         item.photo_width, item.photo_height = rendition.width // 2, rendition.height // 2
@@ -170,21 +141,19 @@ def compose(issue: DailyIssue, *, now: datetime | None = None) -> Composition:
         for pick in sorted(issue.picks.all(), key=lambda pick: pick.sort_order or 0)
         if pick.story_id
     ]
-    picks = {s.pk: s for s in with_card_data(StoryPage.objects.live().filter(pk__in=picked_ids))}
+    picks = {s.pk: s for s in StoryPage.objects.live().filter(pk__in=picked_ids).for_listing()}
     recent = list(
-        with_card_data(
-            ArticlePage.objects.live()
-            .filter(first_published_at__gt=since, first_published_at__lte=until)
-            .exclude(pk__in=picked_ids)
-        )
+        ArticlePage.objects.live()
+        .filter(first_published_at__gt=since, first_published_at__lte=until)
+        .exclude(pk__in=picked_ids)
+        .for_listing()
     )
     posts = list(
-        with_card_data(
-            BlogPostPage.objects.live()
-            .filter(first_published_at__gt=since, first_published_at__lte=until)
-            .exclude(pk__in=picked_ids)
-            .order_by("-first_published_at", "-pk")[:BLOG_POST_LIMIT]
-        )
+        BlogPostPage.objects.live()
+        .filter(first_published_at__gt=since, first_published_at__lte=until)
+        .exclude(pk__in=picked_ids)
+        .order_by("-first_published_at", "-pk")
+        .for_listing()[:BLOG_POST_LIMIT]
     )
     story_ids = [*picks, *(s.pk for s in recent), *(p.pk for p in posts)]
     comments = comment_counts(story_ids)

@@ -41,9 +41,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from broadsheet.core.errors import BroadsheetError
+from broadsheet.news.paper import absolute_url, paper_name
 
 from . import services
-from .composing import absolute, compose, paper_name, send_moment
+from .composing import compose, send_moment
 from .models import DailyIssue, Delivery, NewsletterSettings, Subscriber
 from .rendering import UNSUBSCRIBE_PLACEHOLDER, personalise, render_issue
 
@@ -237,11 +238,11 @@ def unsubscribe_url(subscriber: Subscriber, *, prefix: str = "") -> str:
     token = services.unsubscribe_token(subscriber)
     if prefix:
         return f"{prefix}{token}/"
-    return absolute(reverse("newsletter:unsubscribe", args=[token]))
+    return absolute_url(reverse("newsletter:unsubscribe", args=[token]))
 
 
 def unsubscribe_prefix() -> str:
-    url = absolute(reverse("newsletter:unsubscribe", args=["TOKEN"]))
+    url = absolute_url(reverse("newsletter:unsubscribe", args=["TOKEN"]))
     return url.removesuffix("TOKEN/")
 
 
@@ -823,7 +824,7 @@ def send_test(issue: DailyIssue, *, to: str) -> None:
     """
     composition = compose(issue)
     rendered = render_issue(composition)
-    url = absolute("/")  # the issue's own page exists only once it is sent
+    url = absolute_url("/")  # the issue's own page exists only once it is sent
     message = EmailMultiAlternatives(
         subject=f"[Test] {rendered.subject}",
         body=personalise(rendered.text, unsubscribe_url=url),

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import css_inline
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .composing import Composition, absolute, paper_name
+from broadsheet.news.paper import absolute_url, paper_name
+
+from .composing import Composition
 from .models import NewsletterSettings
 
 UNSUBSCRIBE_PLACEHOLDER = "%%unsubscribe_url%%"
@@ -55,7 +56,7 @@ def inliner() -> css_inline.CSSInliner:
 
 def issue_url(issue) -> str:
     """The issue's view-in-browser page, absolute."""
-    return absolute(reverse("newsletter:issue", args=[issue.date.isoformat()]))
+    return absolute_url(reverse("newsletter:issue", args=[issue.date.isoformat()]))
 
 
 def preheader(composition: Composition) -> str:
@@ -75,7 +76,7 @@ def render_issue(composition: Composition) -> RenderedIssue:
     """Render the issue's subject, HTML and plain text, with UNSUBSCRIBE_PLACEHOLDER where
     each reader's unsubscribe link goes; all links and images are absolute URLs."""
     issue = composition.issue
-    site_url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/"
+    site_url = absolute_url("/")
     context = {
         "subject": " ".join(composition.subject.split()),
         "paper_name": paper_name(),
@@ -129,7 +130,7 @@ def web_copy(html: str) -> str:
         '<p style="margin:0">Not subscribed? Sign up at the foot of any page of '
         '<a href="{}" style="color:#0b4f8a">{}</a>.</p></div>',
         WEB_COPY_ANCHOR,
-        settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/",
+        absolute_url("/"),
         paper_name(),
     )
     html = personalise(html, unsubscribe_url="#" + WEB_COPY_ANCHOR)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from broadsheet.core.errors import BroadsheetError
+from broadsheet.news.paper import absolute_url, paper_name
 
 from .models import Subscriber, SubscriberEvent
 
@@ -47,10 +48,6 @@ def token_issued_at(token: str) -> datetime:
 def unsubscribe_token(subscriber: Subscriber) -> str:
     """Never expires: an unsubscribe link in a years-old email must still work."""
     return signing.dumps(subscriber.token, salt=UNSUBSCRIBE_SALT)
-
-
-def absolute(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
 def request_subscription(*, email: str) -> Subscriber:
@@ -86,8 +83,7 @@ def request_subscription(*, email: str) -> Subscriber:
 
 
 def send_confirmation(subscriber: Subscriber) -> None:
-    link = absolute(reverse("newsletter:confirm", args=[confirm_token(subscriber)]))
-    from .composing import paper_name
+    link = absolute_url(reverse("newsletter:confirm", args=[confirm_token(subscriber)]))
 
     context = {
         "link": link,

@@ -10,8 +10,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from broadsheet.news.paper import absolute_url
 from broadsheet.newsletter import delivery
-from broadsheet.newsletter.composing import absolute
 from broadsheet.newsletter.models import DailyIssue, Delivery, Subscriber
 
 
@@ -71,7 +71,7 @@ def test_each_message_has_both_parts_and_its_readers_unsubscribe_headers(
     html = message.get_body(("html",)).get_content()
     assert "Harbour wall to be rebuilt after storm" in text
     assert "Harbour wall to be rebuilt after storm" in html
-    story_url = absolute(todays_story.get_url())
+    story_url = absolute_url(todays_story.get_url())
     assert story_url.startswith("http://")
     assert story_url in html and story_url in text
     assert url in text and url in html  # the footer link is the reader's own

@@ -12,10 +12,8 @@ OPENING_PARAGRAPH = re.compile(r"^\s*<p\b[^>]*>")
 @register.inclusion_tag("components/byline_names.html")
 def byline_names(story):
     """The names a byline prints: the authors, linked to their pages, then the agency."""
-    return {
-        "authors": [byline.author for byline in story.bylines.all()],
-        "agency": story.agency,
-    }
+    authors, agency = story.byline_names()
+    return {"authors": authors, "agency": agency}
 
 
 @register.simple_tag(takes_context=True)
