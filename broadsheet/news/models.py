@@ -5,6 +5,8 @@ Articles and blog posts share one table, StoryPage, so that every listing that m
 prefetched, instead of one query per kind of story.
 """
 
+from dataclasses import dataclass, field
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
@@ -188,10 +190,8 @@ class HomePage(Page):
     BLOG_POST_COUNT = 4
 
     def get_context(self, request, *args, **kwargs):
-        from .services import front_page
-
         context = super().get_context(request, *args, **kwargs)
-        context["front"] = front_page(home=self)
+        context["front"] = front_page(self)
         return context
 
 
@@ -446,3 +446,64 @@ class BlogPostPage(StoryPage):
 
     class Meta:
         verbose_name = "blog post"
+
+
+# The front page ---------------------------------------------------------------------
+# A read of several sections, kept with the models (HomePage.get_context calls it) so that
+# the models never reach up into services.py.
+
+
+@dataclass
+class FrontPage:
+    lead: ArticlePage | None = None
+    top_stories: list[ArticlePage] = field(default_factory=list)
+    sections: list[tuple[SectionPage, list[ArticlePage]]] = field(default_factory=list)
+    blog_posts: list[BlogPostPage] = field(default_factory=list)
+
+    def all_stories(self) -> list:
+        """Every story on the front page, for per-story lookups made in one query."""
+        stories = [self.lead] if self.lead else []
+        stories += self.top_stories + self.blog_posts
+        for _, section_stories in self.sections:
+            stories += section_stories
+        return stories
+
+
+def front_page(home: HomePage) -> FrontPage:
+    """The stories of the front page: the editor's picks first, the newest fill the gaps.
+
+    A story appears once: a story that leads or is a top story is left out of its
+    section's block.
+    """
+    articles = ArticlePage.objects.live().descendant_of(home).latest_first().for_listing()
+    newest = list(articles[: 1 + HomePage.TOP_STORY_COUNT * 2])
+    picked_ids = [pick.story_id for pick in home.top_stories.all()]
+    if home.lead_story_id:
+        picked_ids.insert(0, home.lead_story_id)
+    picked = {story.pk: story for story in articles.filter(pk__in=picked_ids)}
+
+    ordered = [picked[pk] for pk in dict.fromkeys(picked_ids) if pk in picked]
+    ordered += [story for story in newest if story.pk not in picked]
+    if not home.lead_story_id or home.lead_story_id not in picked:
+        # No live lead chosen: the newest story leads, the editor's picks follow it.
+        newest_story = newest[0] if newest else None
+        if newest_story:
+            ordered = [newest_story, *[s for s in ordered if s.pk != newest_story.pk]]
+    front = FrontPage(
+        lead=ordered[0] if ordered else None, top_stories=ordered[1 : 1 + HomePage.TOP_STORY_COUNT]
+    )
+
+    shown = {story.pk for story in [front.lead, *front.top_stories] if story}
+    for section in home.get_children().live().type(SectionPage).specific():
+        stories = list(
+            articles.in_section(section).exclude(pk__in=shown)[: HomePage.SECTION_STORY_COUNT]
+        )
+        if stories:
+            front.sections.append((section, stories))
+    front.blog_posts = list(
+        BlogPostPage.objects.live()
+        .descendant_of(home)
+        .latest_first()
+        .for_listing()[: HomePage.BLOG_POST_COUNT]
+    )
+    return front
