@@ -7,10 +7,12 @@ real reader has. Idempotent: stories that already have comments are left alone.
 import random
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.test import override_settings
 from django.utils import timezone
 
 from broadsheet.news.models import ArticlePage
+from broadsheet.news.services import EDITORS
 
 from . import services
 from .models import Comment
@@ -150,3 +152,13 @@ def _staff_reply(story, user) -> int:
 
 def total_steps() -> int:
     return 40
+
+
+# The demo command's interface (broadsheet/core/management/commands/seed_demo.py).
+LOGINS = [("moderator", services.COMMENT_MODERATORS, "Comment moderators: admin › Comments only")]
+
+
+def seed(*, progress=lambda n: None) -> str:
+    """With an editor in the demo, the newsroom answers the first conversation."""
+    staff = get_user_model().objects.filter(groups__name=EDITORS).order_by("pk").first()
+    return f"Reader comments: {seed_readers(staff_user=staff, progress=progress)} created."

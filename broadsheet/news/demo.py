@@ -589,3 +589,21 @@ def seed_newsroom(*, progress: Callable[[int], None] = lambda n: None, now=None)
 
 def total_steps() -> int:
     return 1 + 24 + ARTICLE_COUNT + 1
+
+
+# The demo command's interface (broadsheet/core/management/commands/seed_demo.py).
+LOGINS = [
+    ("editor", services.EDITORS, "Editors: review, publish, schedule; the newsletter"),
+    ("reporter", services.REPORTERS, "Reporters: write and submit to the Editors' review"),
+]
+
+
+def seed(*, progress=lambda n: None) -> str:
+    report = seed_newsroom(progress=progress)
+    line = f"Stories: {report.created} created, {report.existing} already there."
+    if report.scheduled_title:
+        line += (
+            f"\nScheduled: '{report.scheduled_title}' goes live at "
+            f"{report.scheduled_at:%H:%M} UTC; the background worker publishes it."
+        )
+    return line

@@ -18,8 +18,8 @@ def total_steps() -> int:
     return 4
 
 
-def seed_newsletter(*, progress=lambda n=1: None) -> str:
-    """Returns a line for the person running the demo."""
+def seed(*, progress=lambda n=1: None) -> str:
+    """Returns a line for the person running the demo (seed_demo's interface)."""
     if not Subscriber.objects.exists():
         Subscriber.objects.bulk_create(
             Subscriber(
