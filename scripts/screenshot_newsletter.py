@@ -63,8 +63,8 @@ def build_issue():
     from django.utils import timezone
 
     from broadsheet.news.models import ArticlePage, StoryPage
-    from broadsheet.newsletter.composing import compose, send_moment
-    from broadsheet.newsletter.models import DailyIssue, IssuePick, NewsletterSettings
+    from broadsheet.newsletter.composing import compose
+    from broadsheet.newsletter.models import DailyIssue, IssuePick, NewsletterSettings, send_moment
 
     newest = StoryPage.objects.live().order_by("-first_published_at").first()
     if newest is None:
@@ -148,7 +148,8 @@ def main():
         else:
             call_command("migrate", verbosity=0)  # the copy may predate newer migrations
 
-        from broadsheet.newsletter.composing import compose, send_moment
+        from broadsheet.newsletter.composing import compose
+        from broadsheet.newsletter.models import send_moment
         from broadsheet.newsletter.rendering import personalise, render_issue, web_copy
 
         issue = build_issue()

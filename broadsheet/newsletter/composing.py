@@ -23,8 +23,6 @@ from broadsheet.engagement.services import comment_counts
 from broadsheet.news.models import ArticlePage, BlogPostPage, StoryPage
 from broadsheet.news.paper import absolute_url
 
-from .models import DailyIssue, NewsletterSettings
-
 logger = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)
 BLOG_POST_LIMIT = 10
@@ -55,9 +53,13 @@ class IssueItem:
 
 @dataclass
 class Composition:
-    issue: DailyIssue
+    """An issue's contents. `issue` is its DailyIssue: this module stands below the models
+    (whose preview composes), so it reads the issue and its settings, never the table."""
+
+    issue: object
     subject: str
     introduction: str
+    postal_address: str = ""
     top_stories: list[IssueItem] = field(default_factory=list)
     blog_posts: list[IssueItem] = field(default_factory=list)
 
@@ -70,13 +72,7 @@ class Composition:
         return [item.story_id for item in self.top_stories + self.blog_posts]
 
 
-def send_moment(issue: DailyIssue) -> datetime:
-    """The issue's send time as an aware datetime, in the newsroom's time zone."""
-    send_time = NewsletterSettings.load().send_time
-    return timezone.make_aware(datetime.combine(issue.date, send_time))
-
-
-def default_subject(issue: DailyIssue) -> str:
+def default_subject(issue) -> str:
     return subject_for(issue.date)
 
 
@@ -126,13 +122,13 @@ def item_for(story: StoryPage, *, comments: int, tally: tuple[int, int], now, pi
     return item
 
 
-def compose(issue: DailyIssue, *, now: datetime | None = None) -> Composition:
+def compose(issue, *, now: datetime | None = None) -> Composition:
     """The issue as it would go out now: picks in the editors' order, then the best of the
     rest by score, then the blog posts. Unpublished picks are left out."""
     now = now or timezone.now()
-    until = min(now, send_moment(issue))
+    until = min(now, issue.send_moment())
     since = until - WINDOW
-    count = NewsletterSettings.load().top_story_count
+    count = issue.newsletter_settings.top_story_count
 
     # Read through the relation rather than a query: in a preview the picks are the
     # editor's unsaved ones, held in memory by modelcluster.
@@ -178,6 +174,7 @@ def compose(issue: DailyIssue, *, now: datetime | None = None) -> Composition:
         issue=issue,
         subject=issue.subject or default_subject(issue),
         introduction=issue.introduction,
+        postal_address=issue.newsletter_settings.postal_address,
         top_stories=top,
         blog_posts=[item(post) for post in posts],
     )

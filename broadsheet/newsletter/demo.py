@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from . import delivery, services
+from . import scheduling, sending, services
 from .models import DailyIssue, NewsletterSettings, Subscriber
 
 READERS = 300
@@ -48,13 +48,13 @@ def seed(*, progress=lambda n=1: None) -> str:
         newsletter_settings.postal_address = "The Courier Building, 1 Quay Street, Northgate"
         newsletter_settings.save(update_fields=["postal_address"])
     progress()
-    yesterday = delivery.issue_for(timezone.localdate() - timedelta(days=1))
+    yesterday = scheduling.issue_for(timezone.localdate() - timedelta(days=1))
     if yesterday.status == DailyIssue.Status.DRAFT:
-        delivery.send_issue(yesterday)
+        sending.send_issue(yesterday)
     progress()
-    delivery.issue_for(timezone.localdate())
+    scheduling.issue_for(timezone.localdate())
     progress()
-    at = delivery.schedule_daily_send()
+    at = scheduling.schedule_daily_send()
     progress()
     when = (
         f"the worker sends today's at {timezone.localtime(at):%H:%M %Z}"

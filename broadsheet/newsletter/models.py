@@ -1,11 +1,13 @@
 """Who receives the daily email, and everything that happened to their subscription."""
 
 import secrets
-from datetime import time
+from collections import Counter
+from datetime import datetime, time
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Count
 from django.http import HttpResponse
 from django.utils import timezone
 from modelcluster.fields import ParentalKey
@@ -15,6 +17,9 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable, PreviewableMixin
 
 from broadsheet.news.models import StoryPage
+
+from .composing import compose
+from .rendering import personalise, render_issue
 
 
 def new_token() -> str:
@@ -188,20 +193,33 @@ class DailyIssue(PreviewableMixin, ClusterableModel):
     def __str__(self):
         return f"Daily newsletter for {self.date:%A %-d %B %Y}"
 
+    def delivery_counts(self) -> Counter:
+        """Deliveries by status: the rows while they are kept, then the counts the issue
+        kept when they were pruned."""
+        rows = self.deliveries.values("status").annotate(n=Count("pk"))
+        counts = Counter({row["status"]: row["n"] for row in rows})
+        if not counts and self.final_counts:
+            counts = Counter(self.final_counts)
+        return counts
+
     @property
     def deliveries_summary(self) -> str:
-        """“298 sent, 2 failed” for the admin's list of issues."""
-        from .delivery import report_for  # delivery builds on these models
-
-        counts = report_for(self).counts  # the live rows, or the counts kept after pruning
+        """“298 sent, 2 failed” for the admin's list of issues and the dashboard."""
         labels = dict(Delivery.Status.choices)
-        return ", ".join(f"{n:,} {labels[status].lower()}" for status, n in counts.items())
+        counts = self.delivery_counts().items()
+        return ", ".join(f"{n:,} {labels[status].lower()}" for status, n in counts)
+
+    @property
+    def newsletter_settings(self) -> "NewsletterSettings":
+        """The editors' settings as they stand now (read afresh: editors change them)."""
+        return NewsletterSettings.load()
+
+    def send_moment(self) -> datetime:
+        """The issue's send time as an aware datetime, in the newsroom's time zone."""
+        return timezone.make_aware(datetime.combine(self.date, self.newsletter_settings.send_time))
 
     def serve_preview(self, request, mode_name):
         """The email as readers will get it (or got it, once sending started)."""
-        from .composing import compose
-        from .rendering import personalise, render_issue
-
         if self.sent_html:
             html, text = self.sent_html, self.sent_text
         else:
@@ -211,6 +229,10 @@ class DailyIssue(PreviewableMixin, ClusterableModel):
             body = personalise(text, unsubscribe_url="(the reader's own unsubscribe link)")
             return HttpResponse(body, content_type="text/plain; charset=utf-8")
         return HttpResponse(personalise(html, unsubscribe_url="#unsubscribe"))
+
+
+# The same rule as a function, for callers that hold an issue: send_moment(issue).
+send_moment = DailyIssue.send_moment
 
 
 class IssuePick(Orderable):

@@ -16,6 +16,7 @@ from django.urls import URLPattern
 
 from . import services
 from .models import NewsletterSettings, Subscriber
+from .scheduling import schedule_daily_send
 
 logger = logging.getLogger(__name__)
 SUPPRESSING = {
@@ -28,8 +29,6 @@ SUPPRESSING = {
 @receiver(post_save, sender=NewsletterSettings)
 def reschedule_daily_send(sender, instance, **kwargs):
     """An editor changed the send time (or switched sending back on): queue anew."""
-    from .delivery import schedule_daily_send
-
     transaction.on_commit(schedule_daily_send)
 
 

@@ -24,7 +24,6 @@ from django.utils.html import format_html
 from broadsheet.news.paper import absolute_url, paper_name
 
 from .composing import Composition
-from .models import NewsletterSettings
 
 UNSUBSCRIBE_PLACEHOLDER = "%%unsubscribe_url%%"
 
@@ -90,7 +89,7 @@ def render_issue(composition: Composition) -> RenderedIssue:
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "site_url": site_url,
         "site_host": urlsplit(site_url).netloc,
-        "postal_address": NewsletterSettings.load().postal_address.strip(),
+        "postal_address": composition.postal_address.strip(),
     }
     html = inliner().inline(render_to_string("newsletter/email/issue.html", context))
     text = render_to_string("newsletter/email/issue.txt", context)

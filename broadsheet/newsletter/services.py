@@ -13,6 +13,7 @@ from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
 
 from broadsheet.core.errors import BroadsheetError
 from broadsheet.news.paper import absolute_url, paper_name
@@ -57,8 +58,6 @@ def request_subscription(*, email: str) -> Subscriber:
     page whether an address subscribes. A confirmation is re-sent at most once per
     BROADSHEET_NEWSLETTER_RESEND_SECONDS, so the form cannot be used to flood an inbox.
     """
-    from .tasks import send_confirmation_task
-
     email = normalise(email)
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=email)
@@ -99,6 +98,14 @@ def send_confirmation(subscriber: Subscriber) -> None:
         render_to_string("newsletter/email/confirm.html", context), "text/html"
     )
     message.send()
+
+
+@task()
+def send_confirmation_task(subscriber_id: int) -> None:
+    """Mail the confirmation link; the sign-up answer does not wait for the mail server."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is not None and subscriber.status == Subscriber.Status.PENDING:
+        send_confirmation(subscriber)
 
 
 def subscriber_from(token: str, *, salt: str, max_age=None) -> Subscriber:

@@ -261,7 +261,7 @@ BROADSHEET_LISTING_PAGE_SIZE = 20
 BROADSHEET_NEWSLETTER_CONFIRM_DAYS = 7
 BROADSHEET_NEWSLETTER_RESEND_SECONDS = 600
 BROADSHEET_NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR = 20
-# Delivery (broadsheet/newsletter/delivery.py). The daily issue may go through another
+# Sending (broadsheet/newsletter/sending/). The daily issue may go through another
 # backend than the site's own mail, e.g. an email service through django-anymail:
 # NEWSLETTER_EMAIL_BACKEND=anymail.backends.postmark.EmailBackend.
 BROADSHEET_NEWSLETTER_EMAIL_BACKEND = os.environ.get("NEWSLETTER_EMAIL_BACKEND", "")

@@ -77,13 +77,13 @@ def test_the_newsletter_pages_pass_the_audit(
 ):
     from django.utils import timezone
 
-    from broadsheet.newsletter import delivery, services
+    from broadsheet.newsletter import scheduling, sending, services
     from broadsheet.newsletter.models import Subscriber
 
     make_article(title="Night ferry cancelled in gales")
     reader = Subscriber.objects.create(email="ada@example.org", status="confirmed")
-    issue = delivery.issue_for(timezone.localdate())
-    delivery.send_issue(issue)
+    issue = scheduling.issue_for(timezone.localdate())
+    sending.send_issue(issue)
     page = open_browser(viewport=viewport) if viewport else open_browser()
     problems = {}
     for url in [

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from broadsheet.newsletter import delivery
+from broadsheet.newsletter import scheduling, sending
 from broadsheet.newsletter.models import Subscriber
 from tests.browser.conftest import PHONE
 
@@ -14,8 +14,8 @@ pytestmark = pytest.mark.browser
 def sent_issue(newsroom_morning, make_article):
     make_article(title="Night ferry cancelled in gales")
     Subscriber.objects.create(email="ada@example.org", status="confirmed")
-    issue = delivery.issue_for(timezone.localdate())
-    delivery.send_issue(issue)
+    issue = scheduling.issue_for(timezone.localdate())
+    sending.send_issue(issue)
     return issue
 
 

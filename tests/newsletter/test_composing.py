@@ -8,8 +8,8 @@ from django.utils import timezone
 from broadsheet.engagement.models import Comment
 from broadsheet.engagement.services import cast_vote
 from broadsheet.news import services as news_services
-from broadsheet.newsletter.composing import compose, send_moment
-from broadsheet.newsletter.models import DailyIssue, IssuePick, NewsletterSettings
+from broadsheet.newsletter.composing import compose
+from broadsheet.newsletter.models import DailyIssue, IssuePick, NewsletterSettings, send_moment
 
 
 @pytest.fixture

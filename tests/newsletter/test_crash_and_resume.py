@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from broadsheet.newsletter import delivery
+from broadsheet.newsletter import sending
 from broadsheet.newsletter.models import DailyIssue, Delivery, Subscriber
 from tests.conftest import NEWSROOM_MORNING
 from tests.processes import manage_py
@@ -62,8 +62,8 @@ def run_killed_then_resume(sink):
     # a moment after the kill; the next run (a cron job, minutes later) never sees it.
     for _ in range(50):
         try:
-            return killed_after, delivery.send_issue(issue)
-        except delivery.SendingInProgress:
+            return killed_after, sending.send_issue(issue)
+        except sending.SendingInProgress:
             time.sleep(0.1)
     raise AssertionError("the killed process's lock was never released")
 

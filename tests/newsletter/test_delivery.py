@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from broadsheet.news.paper import absolute_url
-from broadsheet.newsletter import delivery
+from broadsheet.newsletter import scheduling, sending
 from broadsheet.newsletter.models import DailyIssue, Delivery, Subscriber
 
 
@@ -26,7 +26,7 @@ def todays_story(make_article):
 
 @pytest.fixture
 def issue(db):
-    return delivery.issue_for(timezone.localdate())
+    return scheduling.issue_for(timezone.localdate())
 
 
 def received_by(sink):
@@ -39,7 +39,7 @@ def test_issue_reaches_every_confirmed_subscriber_once(smtp_sink, todays_story, 
     subscribe("gone@example.org", status=Subscriber.Status.UNSUBSCRIBED)
     subscribe("bounced@example.org", status=Subscriber.Status.SUPPRESSED)
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert received_by(smtp_sink) == Counter({r.email: 1 for r in readers})
     assert report.counts == Counter({Delivery.Status.SENT: 3})
@@ -47,7 +47,7 @@ def test_issue_reaches_every_confirmed_subscriber_once(smtp_sink, todays_story, 
     assert issue.status == DailyIssue.Status.SENT
     assert issue.sent_story_ids == [todays_story.pk]
 
-    again = delivery.send_issue(issue)
+    again = sending.send_issue(issue)
     assert smtp_sink.count == 3
     assert again.counts == Counter({Delivery.Status.SENT: 3})
 
@@ -56,7 +56,7 @@ def test_each_message_has_both_parts_and_its_readers_unsubscribe_headers(
     smtp_sink, todays_story, issue
 ):
     (reader,) = subscribe("ada@example.org")
-    delivery.send_issue(issue)
+    sending.send_issue(issue)
 
     (received,) = smtp_sink.messages
     message = received.message
@@ -82,7 +82,7 @@ def test_one_click_unsubscribe_from_the_header_stops_the_next_issue(
     client, smtp_sink, todays_story, issue, make_article
 ):
     subscribe("ada@example.org", "ben@example.org")
-    delivery.send_issue(issue)
+    sending.send_issue(issue)
     ada_message = smtp_sink.messages_to("ada@example.org")[0].message
     url = ada_message["List-Unsubscribe"].strip().strip("<>")
 
@@ -91,10 +91,10 @@ def test_one_click_unsubscribe_from_the_header_stops_the_next_issue(
 
     assert response.status_code == 200
     assert Subscriber.objects.get(email="ada@example.org").status == "unsubscribed"
-    tomorrow = delivery.issue_for(issue.date + timedelta(days=1))
+    tomorrow = scheduling.issue_for(issue.date + timedelta(days=1))
     with time_machine.travel(timezone.now() + timedelta(days=1)):
         make_article(title="Ferry timetable changes")
-        delivery.send_issue(tomorrow)
+        sending.send_issue(tomorrow)
     assert received_by(smtp_sink) == Counter({"ada@example.org": 1, "ben@example.org": 2})
 
 
@@ -104,7 +104,7 @@ def test_permanent_refusal_suppresses_the_address_with_the_servers_words(
     subscribe("ada@example.org", "nobody@example.org", "ben@example.org")
     smtp_sink.refuse["nobody@example.org"] = (550, "5.1.1 No such mailbox")
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert received_by(smtp_sink) == Counter({"ada@example.org": 1, "ben@example.org": 1})
     assert report.counts == Counter({Delivery.Status.SENT: 2, Delivery.Status.FAILED: 1})
@@ -120,16 +120,16 @@ def test_temporary_refusal_waits_and_is_retried_once_due(smtp_sink, todays_story
     subscribe("ada@example.org", "busy@example.org")
     smtp_sink.temporary_failures["busy@example.org"] = 1
 
-    first = delivery.send_issue(issue)
+    first = sending.send_issue(issue)
 
     assert received_by(smtp_sink) == Counter({"ada@example.org": 1})
     assert first.counts[Delivery.Status.RETRY] == 1
     assert first.retry_at > timezone.now()
     issue.refresh_from_db()
     assert issue.status == DailyIssue.Status.SENDING
-    assert delivery.send_issue(issue).counts[Delivery.Status.RETRY] == 1  # not due yet
+    assert sending.send_issue(issue).counts[Delivery.Status.RETRY] == 1  # not due yet
     with time_machine.travel(first.retry_at + timedelta(seconds=1)):
-        second = delivery.send_issue(issue)
+        second = sending.send_issue(issue)
     assert received_by(smtp_sink) == Counter({"ada@example.org": 1, "busy@example.org": 1})
     assert second.counts == Counter({Delivery.Status.SENT: 2})
     assert Subscriber.objects.get(email="busy@example.org").status == "confirmed"
@@ -142,10 +142,10 @@ def test_an_address_that_stays_busy_fails_after_the_last_retry_without_suppressi
     subscribe("busy@example.org")
     smtp_sink.refuse["busy@example.org"] = (452, "4.2.2 Mailbox full")
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
     for _ in range(3):
         with time_machine.travel(report.retry_at + timedelta(seconds=1)):
-            report = delivery.send_issue(issue)
+            report = sending.send_issue(issue)
         if not report.retry_at:
             break
 
@@ -160,7 +160,7 @@ def test_connection_dropped_before_the_message_ended_is_sent_again(smtp_sink, to
     subscribe("ada@example.org", "ben@example.org", "cleo@example.org")
     smtp_sink.drop_at = ("rcpt", 2)
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert smtp_sink.dropped, "the server should have hung up once"
     assert received_by(smtp_sink) == Counter(
@@ -175,8 +175,8 @@ def test_connection_dropped_after_the_message_ended_is_never_sent_twice(
     subscribe("ada@example.org", "ben@example.org", "cleo@example.org")
     smtp_sink.drop_at = ("data_end", 2)
 
-    report = delivery.send_issue(issue)
-    delivery.send_issue(issue)
+    report = sending.send_issue(issue)
+    sending.send_issue(issue)
 
     # The second message reached the server's "." and the line went dead: it may or may
     # not have been delivered, so it is left alone and shown to staff as unconfirmed.
@@ -191,7 +191,7 @@ def test_slow_server_gets_every_message(smtp_sink, todays_story, issue):
     subscribe("ada@example.org", "ben@example.org")
     smtp_sink.delay = 0.3
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert report.counts == Counter({Delivery.Status.SENT: 2})
     assert smtp_sink.count == 2
@@ -204,7 +204,7 @@ def test_server_that_stops_answering_after_the_message_ended_leaves_it_unconfirm
     subscribe("ada@example.org")
     smtp_sink.delay = 2
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert report.counts == Counter({Delivery.Status.UNCONFIRMED: 1})
     assert (
@@ -221,7 +221,7 @@ def test_unreachable_server_stops_the_run_and_the_next_run_resumes(
         probe.bind(("127.0.0.1", 0))
         settings.EMAIL_PORT = probe.getsockname()[1]
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert "could not be reached" in report.stopped
     assert report.counts == Counter({Delivery.Status.PENDING: 2})
@@ -230,7 +230,7 @@ def test_unreachable_server_stops_the_run_and_the_next_run_resumes(
     assert "could not be reached" in issue.status_detail
 
     settings.EMAIL_PORT = smtp_sink.port  # the server is back
-    resumed = delivery.send_issue(issue)
+    resumed = sending.send_issue(issue)
     assert received_by(smtp_sink) == Counter({"ada@example.org": 1, "ben@example.org": 1})
     assert resumed.counts == Counter({Delivery.Status.SENT: 2})
     issue.refresh_from_db()
@@ -245,7 +245,7 @@ def test_a_server_refusing_everyone_stops_the_run_before_suppressing_the_list(
     for reader in readers:
         smtp_sink.refuse[reader.email] = (554, "5.7.1 Relay access denied")
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert "refused 3 messages in a row" in report.stopped
     assert Subscriber.objects.filter(status=Subscriber.Status.SUPPRESSED).count() == 3
@@ -254,11 +254,11 @@ def test_a_server_refusing_everyone_stops_the_run_before_suppressing_the_list(
 
 def test_reader_who_leaves_mid_send_is_skipped(smtp_sink, todays_story, issue):
     _ada, ben = subscribe("ada@example.org", "ben@example.org")
-    delivery.start_issue(issue, now=timezone.now())
+    sending.start_issue(issue, now=timezone.now())
     ben.status = Subscriber.Status.UNSUBSCRIBED
     ben.save()
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert received_by(smtp_sink) == Counter({"ada@example.org": 1})
     assert report.counts == Counter({Delivery.Status.SENT: 1, Delivery.Status.SKIPPED: 1})
@@ -268,7 +268,7 @@ def test_empty_day_sends_nothing_and_says_why(smtp_sink, issue, make_article, da
     make_article(title="Old news", published_at=days_ago(3))
     subscribe("ada@example.org")
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert smtp_sink.count == 0
     issue.refresh_from_db()
@@ -285,7 +285,7 @@ def test_an_address_that_would_inject_headers_fails_alone(smtp_sink, todays_stor
         [Subscriber(email="eve@example.org\nBcc: all@example.org", status="confirmed")]
     )
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert received_by(smtp_sink) == Counter({"ada@example.org": 1})
     assert all("all@example.org" not in m.raw.decode() for m in smtp_sink.messages)
@@ -323,13 +323,13 @@ def parsed(message):
 
 def test_a_prebuilt_copy_reads_exactly_like_one_built_in_full(todays_story, issue):
     ada, jose = subscribe("ada@example.org", "josé@exämple.org")
-    delivery.start_issue(issue, now=timezone.now())
+    sending.start_issue(issue, now=timezone.now())
     sender = "The Test Courier <newsroom@broadsheet.invalid>"
-    template = delivery.MessageTemplate.build(issue, from_email=sender)
+    template = sending.MessageTemplate.build(issue, from_email=sender)
     assert template is not None, "the issue's markers should survive encoding"
 
-    fast = delivery.message_for(issue, ada, from_email=sender, template=template)
-    full = delivery.message_for(issue, ada, from_email=sender)
+    fast = sending.message_for(issue, ada, from_email=sender, template=template)
+    full = sending.message_for(issue, ada, from_email=sender)
 
     assert fast.prebuilt is not None and full.prebuilt is None
     fast_mime, full_mime = parsed(fast), parsed(full)
@@ -347,20 +347,20 @@ def test_a_prebuilt_copy_reads_exactly_like_one_built_in_full(todays_story, issu
             fast_mime.get_body((kind,)).get_content() == full_mime.get_body((kind,)).get_content()
         )
     # An address the template cannot carry safely is built in full.
-    assert delivery.message_for(issue, jose, from_email=sender, template=template).prebuilt is None
+    assert sending.message_for(issue, jose, from_email=sender, template=template).prebuilt is None
 
 
 def test_old_delivery_rows_are_pruned_but_the_counts_stay(todays_story, issue):
     subscribe("ada@example.org", "ben@example.org")
-    delivery.send_issue(issue)
+    sending.send_issue(issue)
 
-    assert delivery.prune_deliveries() == 0  # too recent
+    assert sending.prune_deliveries() == 0  # too recent
     in_forty_days = timezone.now() + timedelta(days=40)
-    assert delivery.prune_deliveries(now=in_forty_days) == 2
+    assert sending.prune_deliveries(now=in_forty_days) == 2
 
     issue.refresh_from_db()
     assert not issue.deliveries.exists()
-    assert delivery.report_for(issue).counts == Counter({Delivery.Status.SENT: 2})
+    assert sending.report_for(issue).counts == Counter({Delivery.Status.SENT: 2})
     assert issue.deliveries_summary == "2 sent"
 
 
@@ -372,7 +372,7 @@ def test_a_line_break_in_the_papers_name_cannot_break_the_from_header(
     site.site_name = "The Test\r\nBcc: all@example.org Courier"
     site.save()
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     assert report.counts == Counter({Delivery.Status.SENT: 1})
     (received,) = smtp_sink.messages
@@ -386,7 +386,7 @@ def test_a_database_error_at_the_handover_abandons_that_message_cleanly(
     from django.db import OperationalError
 
     subscribe("ada@example.org", "ben@example.org", "cleo@example.org")
-    real_claim, calls = delivery.Sender.claim, []
+    real_claim, calls = sending.Sender.claim, []
 
     def claim_failing_once(sender, row):
         calls.append(row.pk)
@@ -394,8 +394,8 @@ def test_a_database_error_at_the_handover_abandons_that_message_cleanly(
             raise OperationalError("database is locked")
         return real_claim(sender, row)
 
-    monkeypatch.setattr(delivery.Sender, "claim", claim_failing_once)
-    report = delivery.send_issue(issue)
+    monkeypatch.setattr(sending.Sender, "claim", claim_failing_once)
+    report = sending.send_issue(issue)
 
     # Ben's message was cut off before its "." and the line dropped: the server kept
     # nothing of it, and Cleo's message did not run into it.
@@ -404,7 +404,7 @@ def test_a_database_error_at_the_handover_abandons_that_message_cleanly(
     assert all(len(m.rcpt_tos) == 1 for m in smtp_sink.messages)
     assert report.counts == Counter({Delivery.Status.SENT: 2, Delivery.Status.RETRY: 1})
     with time_machine.travel(report.retry_at + timedelta(seconds=1)):
-        delivery.send_issue(issue)
+        sending.send_issue(issue)
     assert received_by(smtp_sink)["ben@example.org"] == 1
 
 
@@ -417,11 +417,11 @@ def test_several_connections_share_the_list_and_still_send_once_each(
     readers = subscribe(*(f"reader{n:02}@example.org" for n in range(12)))
     smtp_sink.refuse["reader05@example.org"] = (550, "5.1.1 No such mailbox")
     smtp_sink.temporary_failures["reader07@example.org"] = 1
-    issue = delivery.issue_for(timezone.localdate())
+    issue = scheduling.issue_for(timezone.localdate())
 
-    first = delivery.send_issue(issue)
+    first = sending.send_issue(issue)
     with time_machine.travel(first.retry_at + timedelta(seconds=1)):
-        second = delivery.send_issue(issue)
+        second = sending.send_issue(issue)
 
     expected = {r.email: 1 for r in readers if r.email != "reader05@example.org"}
     assert received_by(smtp_sink) == Counter(expected)
@@ -458,7 +458,7 @@ def test_command_refuses_to_send_an_issue_another_process_is_sending(todays_stor
 
     def other_process():  # a thread has its own database connection, as a process would
         try:
-            with delivery.issue_lock(issue):
+            with sending.issue_lock(issue):
                 holding.set()
                 done.wait(10)
         finally:
@@ -493,7 +493,7 @@ def test_an_email_service_through_django_anymail_by_settings_alone(
         },
         "busy@example.org": AnymailAPIError("503 Service Unavailable", status_code=503),
     }
-    real_message_for = delivery.message_for
+    real_message_for = sending.message_for
 
     def message_for(issue, subscriber, **kwargs):
         message = real_message_for(issue, subscriber, **kwargs)
@@ -501,9 +501,9 @@ def test_an_email_service_through_django_anymail_by_settings_alone(
             message.anymail_test_response = answers[subscriber.email]
         return message
 
-    monkeypatch.setattr(delivery, "message_for", message_for)
+    monkeypatch.setattr(sending.sender, "message_for", message_for)
 
-    report = delivery.send_issue(issue)
+    report = sending.send_issue(issue)
 
     sent = {m.to[0]: m for m in mail.outbox}
     assert set(sent) == {"ada@example.org", "gone@example.org", "busy@example.org"}  # tried

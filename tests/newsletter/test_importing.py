@@ -309,11 +309,11 @@ def test_a_broken_line_near_the_end_refuses_the_whole_file(db):
 
 
 def test_files_over_the_size_or_row_limit_are_refused(db, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(importing.reading, "MAX_ROWS", 3)
     with pytest.raises(ImportRefused, match="more than 3 rows"):
         run("email\n" + "".join(f"r{n}@example.org\n" for n in range(4)))
 
-    monkeypatch.setattr(importing, "MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr(importing.reading, "MAX_BYTES", 1024 * 1024)
     with pytest.raises(ImportRefused, match=r"The file is 1\.1 MB; an import takes at most 1 MB"):
         run("email\n" + "r@example.org\n" * 80_000)
     assert not Subscriber.objects.exists()
@@ -385,7 +385,7 @@ def test_an_upload_without_a_file_asks_for_one(admin_client):
 
 
 def test_an_oversized_upload_is_refused_before_it_is_read(admin_client, monkeypatch):
-    monkeypatch.setattr("broadsheet.newsletter.admin_views.MAX_BYTES", 1000)
+    monkeypatch.setattr("broadsheet.newsletter.wagtail_hooks.MAX_BYTES", 1000)
 
     response = upload(admin_client, "email\n" + "r@example.org\n" * 10_000)
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from broadsheet.newsletter import delivery
+from broadsheet.newsletter import composing, scheduling, sending
 from broadsheet.newsletter.models import DailyIssue, IssuePick, Subscriber
 from tests.newsletter.test_admin import staff
 
@@ -37,7 +37,7 @@ def stories(make_article):
 
 @pytest.fixture
 def issue(db):
-    return delivery.issue_for(timezone.localdate())
+    return scheduling.issue_for(timezone.localdate())
 
 
 def form_data(issue, picks):
@@ -65,7 +65,7 @@ def test_editors_pick_and_order_the_top_stories(client, editor, stories, issue):
     response = client.post(reverse(EDIT, args=[issue.pk]), form_data(issue, [library, ferry]))
 
     assert response.status_code == 302, response.content[:2000]
-    composition = delivery.compose(issue)
+    composition = composing.compose(issue)
     titles = [item.title for item in composition.top_stories]
     assert titles[:2] == ["Library opens on Sundays", "Night ferry cancelled in gales"]
     assert composition.top_stories[0].picked and not composition.top_stories[2].picked
@@ -166,7 +166,7 @@ def test_send_now_and_the_send_log(client, editor, stories, issue):
 
 
 def test_a_sent_issue_cannot_be_edited(client, editor, stories, issue):
-    delivery.send_issue(issue)
+    sending.send_issue(issue)
 
     response = client.get(reverse(EDIT, args=[issue.pk]))
     attempt = client.post(reverse(EDIT, args=[issue.pk]), form_data(issue, stories[:1]))
@@ -189,7 +189,7 @@ def test_a_subject_with_a_line_break_is_refused(client, editor, stories, issue):
 
 def test_the_send_log_lists_failures_with_the_servers_words(client, editor, issue, stories):
     reader = Subscriber.objects.create(email="nobody@example.org", status="confirmed")
-    delivery.start_issue(issue, now=timezone.now())
+    sending.start_issue(issue, now=timezone.now())
     issue.deliveries.update(status="failed", error="550 5.1.1 No such mailbox", attempts=1)
 
     page = client.get(reverse("newsletter_issue_admin:send_log", args=[issue.pk])).content.decode()
@@ -229,7 +229,7 @@ def test_the_dashboard_says_when_todays_issue_goes_out_then_how_it_went(client, 
     Subscriber.objects.create(email="reader@example.org", status="confirmed")
 
     before = client.get(reverse("wagtailadmin_home")).content.decode()
-    delivery.send_issue(delivery.issue_for(timezone.localdate()))
+    sending.send_issue(scheduling.issue_for(timezone.localdate()))
     after = client.get(reverse("wagtailadmin_home")).content.decode()
 
     assert "Today's newsletter" in before and "Goes out at 07:00 to 1 subscriber." in before

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from broadsheet.news import services as news_services
-from broadsheet.newsletter.composing import Composition, compose, send_moment
-from broadsheet.newsletter.models import DailyIssue
+from broadsheet.newsletter.composing import Composition, compose
+from broadsheet.newsletter.models import DailyIssue, send_moment
 from broadsheet.newsletter.rendering import (
     UNSUBSCRIBE_PLACEHOLDER,
     WEB_COPY_ANCHOR,
@@ -282,9 +282,9 @@ def test_unknown_and_malformed_dates_are_not_found(client, db, date):
 
 def test_the_publishers_postal_address_is_at_the_foot_of_both_parts(make_article):
     from broadsheet.newsletter.composing import compose
-    from broadsheet.newsletter.delivery import issue_for
     from broadsheet.newsletter.models import NewsletterSettings
     from broadsheet.newsletter.rendering import render_issue
+    from broadsheet.newsletter.scheduling import issue_for
 
     make_article(title="Harbour wall to be rebuilt")
     settings = NewsletterSettings.load()

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from broadsheet.newsletter import delivery
+from broadsheet.newsletter import scheduling
 from broadsheet.newsletter.models import DailyIssue, NewsletterSettings, Subscriber
-from broadsheet.newsletter.tasks import send_due_issue_task
+from broadsheet.newsletter.scheduling import send_due_issue_task
 
 LONDON = ZoneInfo("Europe/London")
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -29,9 +29,9 @@ def reader(db):
 
 def test_todays_issue_is_due_from_its_send_time(db):
     with time_machine.travel(london(2026, 11, 26, 6, 59)):
-        assert delivery.due_issue() is None
+        assert scheduling.due_issue() is None
     with time_machine.travel(london(2026, 11, 26, 7, 0)):
-        assert delivery.due_issue().date.isoformat() == "2026-11-26"
+        assert scheduling.due_issue().date.isoformat() == "2026-11-26"
 
 
 def test_an_editor_moves_the_send_time_and_switches_sending_off(db):
@@ -39,26 +39,26 @@ def test_an_editor_moves_the_send_time_and_switches_sending_off(db):
     settings.send_time = time(5, 30)
     settings.save()
     with time_machine.travel(london(2026, 11, 26, 5, 45)):
-        assert delivery.due_issue() is not None
+        assert scheduling.due_issue() is not None
         settings.sending_enabled = False
         settings.save()
-        assert delivery.due_issue() is None
+        assert scheduling.due_issue() is None
 
 
 def test_next_send_stays_at_seven_local_across_the_clock_change(db):
     # British Summer Time starts at 01:00 UTC on Sunday 28 March 2027.
     with time_machine.travel(london(2027, 3, 27, 8, 0)):
-        delivery.issue_for(timezone.localdate()).__class__.objects.update(
+        scheduling.issue_for(timezone.localdate()).__class__.objects.update(
             status=DailyIssue.Status.SENT
         )
-        at = delivery.next_send_at()
+        at = scheduling.next_send_at()
     assert at == london(2027, 3, 28, 7, 0)
     assert at.astimezone(ZoneInfo("UTC")).hour == 6
 
 
 def test_a_due_unsent_issue_is_sent_at_once_when_the_worker_starts_late(db):
     with time_machine.travel(london(2026, 11, 26, 9, 30), tick=False):
-        assert delivery.next_send_at() == timezone.now()
+        assert scheduling.next_send_at() == timezone.now()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -66,7 +66,7 @@ def test_the_worker_sends_the_issue_at_the_send_time_by_itself(reader, make_arti
     with override_settings(TASKS=DATABASE_QUEUE):
         with time_machine.travel(london(2026, 11, 26, 6, 0)):
             make_article(title="Night ferry cancelled in gales")
-            at = delivery.schedule_daily_send()
+            at = scheduling.schedule_daily_send()
             call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
             early = len(mail.outbox)
         with time_machine.travel(at + timedelta(seconds=5)):

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from broadsheet.core.progress import ProgressBar
-from broadsheet.newsletter import delivery
+from broadsheet.newsletter import scheduling, sending
 from broadsheet.newsletter.models import DailyIssue, Delivery
 
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["schedule"]:
-            at = delivery.schedule_daily_send()
+            at = scheduling.schedule_daily_send()
             if at is None:
                 raise CommandError(
                     "The task backend cannot run tasks later: run this command from cron."
@@ -66,8 +66,8 @@ class Command(BaseCommand):
 
         while True:
             try:
-                report = delivery.send_issue(issue, progress=progress)
-            except delivery.SendingInProgress as exc:
+                report = sending.send_issue(issue, progress=progress)
+            except sending.SendingInProgress as exc:
                 raise CommandError(exc.message) from exc
             if bar is not None:
                 bar.finish()
@@ -86,15 +86,15 @@ class Command(BaseCommand):
     def issue(self, options) -> DailyIssue | None:
         if not options["date"]:
             if options["now"]:
-                return delivery.issue_for(timezone.localdate())
-            return delivery.due_issue()
+                return scheduling.issue_for(timezone.localdate())
+            return scheduling.due_issue()
         try:
             day = date.fromisoformat(options["date"])
         except ValueError as exc:
             raise CommandError(
                 f"--date wants a date like 2026-11-26, not {options['date']!r}."
             ) from exc
-        issue = delivery.issue_for(day)
-        if not options["now"] and delivery.due_issue() != issue:
+        issue = scheduling.issue_for(day)
+        if not options["now"] and scheduling.due_issue() != issue:
             raise CommandError(f"{issue} is not due now. Add --now to send it anyway.")
         return issue

@@ -84,7 +84,7 @@ class SMTPBackend(smtp.EmailBackend):
             if prebuilt is None:
                 return super()._send(email_message)
             # A newsletter copy: its bytes are ready and its one recipient was checked
-            # when they were made (delivery.MessageTemplate.fill); parsing the same From
+            # when they were made (messages.MessageTemplate.fill); parsing the same From
             # address again for each of 100,000 messages was a fifth of the send time.
             self.connection.sendmail(
                 envelope_address(email_message.from_email), email_message.to, prebuilt
