@@ -11,36 +11,39 @@ from taggit.models import Tag
 from .models import Agency, ArticlePage, Author, StoryPage, paginate
 
 
-def author_detail(request, slug):
-    author = get_object_or_404(Author.objects.select_related("photo"), slug=slug)
-    stories = StoryPage.objects.live().by_author(author).latest_first().for_listing()
-    return render(
-        request,
-        "news/author.html",
-        {
-            "author": author,
-            "stories": paginate(request, stories),
-        },
-    )
+def listing_of(owner, *, template: str, name: str, stories):
+    """The view of one author's, agency's or tag's stories: newest first, paginated.
+
+    `owner` is where the slug is looked up (a model or queryset); `stories(found)` is the
+    reader's queryset of what it lists.
+    """
+
+    def view(request, slug):
+        found = get_object_or_404(owner, slug=slug)
+        listed = stories(found).latest_first().for_listing()
+        return render(request, template, {name: found, "stories": paginate(request, listed)})
+
+    return view
 
 
-def agency_detail(request, slug):
-    agency = get_object_or_404(Agency, slug=slug)
-    stories = ArticlePage.objects.live().filter(agency=agency).latest_first().for_listing()
-    return render(
-        request,
-        "news/agency.html",
-        {
-            "agency": agency,
-            "stories": paginate(request, stories),
-        },
-    )
-
-
-def tag_detail(request, slug):
-    tag = get_object_or_404(Tag, slug=slug)
-    stories = StoryPage.objects.live().tagged(tag).latest_first().for_listing()
-    return render(request, "news/tag.html", {"tag": tag, "stories": paginate(request, stories)})
+author_detail = listing_of(
+    Author.objects.select_related("photo"),
+    template="news/author.html",
+    name="author",
+    stories=lambda author: StoryPage.objects.live().by_author(author),
+)
+agency_detail = listing_of(
+    Agency,
+    template="news/agency.html",
+    name="agency",
+    stories=lambda agency: ArticlePage.objects.live().filter(agency=agency),
+)
+tag_detail = listing_of(
+    Tag,
+    template="news/tag.html",
+    name="tag",
+    stories=lambda tag: StoryPage.objects.live().tagged(tag),
+)
 
 
 def archive_index(request):
