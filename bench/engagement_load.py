@@ -45,9 +45,18 @@ from collections import Counter, deque
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = BENCH_DIR.parent
-RESULTS_DIR = BENCH_DIR / "results"
+from common import (
+    BENCH_DIR,
+    PROJECT_DIR,
+    RESULTS_DIR,
+    Progress,
+    chart_font,
+    interrupted,
+    machine_busy_seconds,
+    run_python,
+    say,
+)
+
 LUA_SCRIPT = BENCH_DIR / "engagement_votes.lua"
 PHASES = ("votes-new", "votes-returning", "comments", "article")
 LIFTED_LIMIT = 10**9
@@ -55,47 +64,6 @@ LIFTED_LIMIT = 10**9
 CHALLENGE_MIN_SECONDS = 3.0
 CHALLENGE_MARGIN = 0.1
 TARGET_VOTES_PER_SECOND = 1000
-
-
-# Progress -------------------------------------------------------------------------------
-
-
-class Progress:
-    """A one-line bar on stderr; milestones only when stderr is not a terminal."""
-
-    def __init__(self, label: str, total: float, unit: str = "s"):
-        self.label, self.total, self.unit = label, total, unit
-        self.tty = sys.stderr.isatty()
-        self.last_quarter = -1
-        self.extra = ""
-
-    def update(self, done: float, extra: str = "") -> None:
-        done = min(done, self.total)
-        self.extra = extra or self.extra
-        if self.tty:
-            filled = int(30 * done / self.total) if self.total else 30
-            sys.stderr.write(
-                f"\r{self.label:<26} [{'#' * filled}{'.' * (30 - filled)}] "
-                f"{done:5.1f}/{self.total:g} {self.unit} {self.extra:<28}"
-            )
-            sys.stderr.flush()
-        else:
-            quarter = int(4 * done / self.total) if self.total else 4
-            if quarter > self.last_quarter:
-                self.last_quarter = quarter
-                sys.stderr.write(f"{self.label}: {25 * quarter}% {self.extra}\n")
-
-    def finish(self, note: str = "") -> None:
-        self.update(self.total)
-        if self.tty:
-            sys.stderr.write(f" {note}\n")
-        elif note:
-            sys.stderr.write(f"{self.label}: {note}\n")
-
-
-def say(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
 
 
 # The server ------------------------------------------------------------------------------
@@ -122,13 +90,6 @@ def cpu_seconds(pid: int) -> float:
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / ticks
     return total
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds spent by the whole machine, all cores, since boot (from /proc/stat)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_seconds() -> float:
@@ -823,32 +784,6 @@ def print_table(results: dict) -> None:
         print(f"  [{mark}] {item['what']}: {item['detail']}")
 
 
-def chart_font(size: int, bold: bool = False):
-    """Debian's DejaVu (fonts-dejavu-core, which .ci/run installs), else Pillow's own."""
-    from PIL import ImageFont
-
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    try:
-        return ImageFont.truetype(f"/usr/share/fonts/truetype/dejavu/{name}", size)
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
-def run_python(*args: str, env: dict) -> str:
-    """Run `python <args>` in the project with `env`; its output, or an error with it."""
-    done = subprocess.run(
-        [sys.executable, *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
 def draw_chart(results: dict, path: Path) -> None:
     """A horizontal bar chart of requests per second, with p50/p99, drawn with Pillow."""
     from PIL import Image, ImageDraw
@@ -1141,10 +1076,6 @@ class Run:
                 self.phases["article"]["rps"] / self.phases["peer-article"]["rps"]
             )
         }
-
-
-def interrupted(signum, frame):
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:

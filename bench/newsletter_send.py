@@ -44,7 +44,10 @@ import time
 from pathlib import Path
 
 import psutil
-from engagement_load import (
+from common import (
+    BENCH_DIR,
+    PROJECT_DIR,
+    RESULTS_DIR,
     Progress,
     chart_font,
     interrupted,
@@ -53,9 +56,6 @@ from engagement_load import (
     say,
 )
 
-BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = BENCH_DIR.parent
-RESULTS_DIR = BENCH_DIR / "results"
 SINK = BENCH_DIR / "newsletter_sink.py"
 SCRIPT = Path(__file__).resolve()
 
