@@ -3,7 +3,7 @@
 from django.db.models.signals import post_save
 from django.utils import timezone
 from wagtail.models import Page, Revision
-from wagtail.signals import page_published
+from wagtail.signals import page_published, page_unpublished
 
 
 def on_page_published(sender, instance, **kwargs):
@@ -12,6 +12,14 @@ def on_page_published(sender, instance, **kwargs):
 
     if isinstance(instance, StoryPage):
         record_publication(story=instance)
+
+
+def on_page_unpublished(sender, instance, **kwargs):
+    from .models import StoryPage
+    from .services import record_withdrawal
+
+    if isinstance(instance, StoryPage):
+        record_withdrawal(story=instance)
 
 
 def on_revision_saved(sender, instance, **kwargs):
@@ -48,5 +56,6 @@ def ensure_roles_after_migrate(sender, **kwargs):
 
 def connect():
     page_published.connect(on_page_published, dispatch_uid="news.record_publication")
+    page_unpublished.connect(on_page_unpublished, dispatch_uid="news.record_withdrawal")
     post_save.connect(on_revision_saved, sender=Revision, dispatch_uid="news.revision_schedule")
     post_save.connect(on_page_saved, dispatch_uid="news.page_expiry")

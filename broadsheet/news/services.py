@@ -26,6 +26,7 @@ from wagtail.models import (
 )
 
 from .models import HomePage, StoryPage
+from .signals import PUBLISHED, UNPUBLISHED, story_changed
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ def ensure_home_page(*, site_name: str) -> HomePage:
 
 
 # Publishing ---------------------------------------------------------------------------
+#
+# One lifecycle, whoever acts: editors publish and unpublish through Wagtail's admin, the
+# scheduler through Wagtail's publish_scheduled, the wire desk through the functions
+# below, which use the same Wagtail calls. Wagtail's page_published and page_unpublished
+# signals then land in record_publication and record_withdrawal (news/receivers.py), and
+# those are the only places that send `story_changed`.
 
 
 @transaction.atomic
@@ -74,12 +81,71 @@ def publish_story(*, parent: Page, story: StoryPage, user=None) -> StoryPage:
     return story
 
 
+@transaction.atomic
+def draft_story(*, parent: Page, story: StoryPage, user=None) -> StoryPage:
+    """Add `story` under `parent` as a draft for an editor to finish: not live."""
+    story.live = False
+    parent.add_child(instance=story)
+    story.save_revision(user=user)
+    story.refresh_from_db()
+    return story
+
+
+@transaction.atomic
+def revise_story(*, story: StoryPage, user=None, publish: bool = True, **fields) -> Revision:
+    """Save a new revision of `story` with `fields` changed, from its latest revision.
+
+    With `publish`, the revision goes live at once (for a live story) or at the story's
+    `go_live_at`; without, it waits as a draft for an editor, the live page unchanged.
+    """
+    latest = story.get_latest_revision_as_object()
+    for name, value in fields.items():
+        setattr(latest, name, value)
+    revision = latest.save_revision(user=user)
+    if publish:
+        revision.publish(user=user)
+    return revision
+
+
+@transaction.atomic
+def schedule_story(*, story: StoryPage, at: datetime, user=None) -> Revision:
+    """Publish the story's latest content at `at` and not before (an embargo).
+
+    Until then it is not live, so nothing readers or machines read can show it.
+    """
+    latest = story.get_latest_revision_as_object()
+    latest.go_live_at = at
+    revision = latest.save_revision(user=user)
+    revision.publish(user=user)  # with go_live_at ahead, Wagtail schedules rather than publishes
+    return revision
+
+
+@transaction.atomic
+def withdraw_story(*, story: StoryPage, user=None) -> None:
+    """Take a story down at once, and everything scheduled for it (a kill, a legal order).
+
+    Its page then answers 404 and its scheduled revisions are cancelled, so no later time
+    brings it back; it stays in the admin, and an editor can publish it again.
+    """
+    Revision.page_revisions.filter(
+        object_id=str(story.pk), approved_go_live_at__isnull=False
+    ).update(approved_go_live_at=None)
+    StoryPage.objects.filter(pk=story.pk).update(go_live_at=None)
+    if story.live:
+        story.unpublish(user=user)  # Wagtail's page_unpublished -> record_withdrawal
+
+
 def record_publication(*, story: StoryPage) -> None:
-    """Move the story's "Last updated" time, unless the editor marked the update minor.
+    """Move the story's "Last updated" time, unless the editor marked the update minor,
+    and tell the rest of the site (`story_changed`) once the change is committed.
 
     Called each time a story is published, by an editor or by the scheduler. The first
-    publication sets it to the publication time, as the reference page shows it.
+    publication sets it to the publication time, as the reference page shows it. Wagtail
+    sends the same signal when a new story is only scheduled: nothing is live yet then, and
+    the real publication, later, is recorded instead.
     """
+    if not story.live:
+        return
     if story.minor_update and story.last_updated_at is not None:
         updated_at = story.last_updated_at
     else:
@@ -87,6 +153,16 @@ def record_publication(*, story: StoryPage) -> None:
     StoryPage.objects.filter(pk=story.pk).update(last_updated_at=updated_at, minor_update=False)
     story.last_updated_at = updated_at
     story.minor_update = False
+    announce(story=story, change=PUBLISHED)
+
+
+def record_withdrawal(*, story: StoryPage) -> None:
+    """A story went down (unpublished, expired, killed): tell the rest of the site."""
+    announce(story=story, change=UNPUBLISHED)
+
+
+def announce(*, story: StoryPage, change: str) -> None:
+    transaction.on_commit(lambda: story_changed.send(sender=StoryPage, story=story, change=change))
 
 
 def backdate_story(

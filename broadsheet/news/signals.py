@@ -1,0 +1,17 @@
+"""The one signal the rest of the site listens to for what readers see of a story.
+
+`story_changed` is sent after the transaction commits, once each time a story is
+published (first time or again), or unpublished, whoever did it: an editor in the admin,
+the scheduler, the wire desk. Apps that keep copies of stories (feeds, caches, the
+newsletter's web copies) hook in here, and nowhere else.
+
+    story_changed.send(sender=StoryPage, story=<the StoryPage>, change="published")
+    change: "published" or "unpublished"
+"""
+
+from django.dispatch import Signal
+
+story_changed = Signal()
+
+PUBLISHED = "published"
+UNPUBLISHED = "unpublished"
