@@ -5,9 +5,11 @@ Articles and blog posts share one table, StoryPage, so that every listing that m
 prefetched, instead of one query per kind of story.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
@@ -115,6 +117,24 @@ class Agency(index.Indexed, models.Model):
 
     def get_absolute_url(self):
         return reverse("news:agency", args=[self.slug])
+
+
+# Languages written right to left (by their primary subtag): Arabic, Hebrew, Persian,
+# Urdu, Pashto, Yiddish, Dhivehi, Uyghur, Sorani Kurdish, Sindhi, Syriac, N'Ko.
+RIGHT_TO_LEFT = {"ar", "he", "fa", "ur", "ps", "yi", "dv", "ug", "ckb", "sd", "syr", "nqo"}
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
+
+
+def text_direction(language: str) -> str:
+    """ "rtl" for a language written right to left, else "ltr"."""
+    return "rtl" if language.lower().split("-")[0] in RIGHT_TO_LEFT else "ltr"
+
+
+def validate_language_tag(value: str) -> None:
+    if value and not LANGUAGE_TAG.fullmatch(value.lower()):
+        raise ValidationError(
+            f"“{value}” is not a language code: use one like 'ar', 'fr' or 'pt-br' (BCP 47)."
+        )
 
 
 class StoryQuerySet(PageQuerySet):
@@ -245,6 +265,13 @@ class StoryPage(Page):
         blank=True,
         help_text="Where the story was reported from, e.g. 'Beirut'. Printed in capitals.",
     )
+    language = models.CharField(
+        max_length=35,
+        blank=True,
+        validators=[validate_language_tag],
+        help_text="For copy in another language than the site's: its code, e.g. 'ar' for "
+        "Arabic or 'fr' for French. Leave blank for the site's language.",
+    )
     lead_photo = models.ForeignKey(
         Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -283,6 +310,17 @@ class StoryPage(Page):
     def headline(self):
         return self.title
 
+    @property
+    def foreign_language(self) -> str:
+        """The story's language when it is not the site's ("" otherwise): what its copy
+        is marked with (`lang`), so browsers, screen readers and search read it right."""
+        own = self.language.lower()
+        return own if own and own != settings.LANGUAGE_CODE.lower() else ""
+
+    @property
+    def text_direction(self) -> str:
+        return text_direction(self.language)
+
     def byline_names(self) -> tuple[list[Author], Agency | None]:
         """Who the byline names, in order: the authors, then the agency."""
         return [byline.author for byline in self.bylines.all()], self.agency
@@ -299,6 +337,7 @@ class StoryPage(Page):
         )
 
     def save(self, *args, **kwargs):
+        self.language = self.language.strip().lower()
         # Bylines added in code (imports, the demo, wire ingest) have no sort_order until
         # they are numbered here; without it the database decides the order of names.
         for position, byline in enumerate(self.bylines.all()):
@@ -383,7 +422,14 @@ class ArticlePage(StoryPage):
         TitleFieldPanel("title", heading="Headline", placeholder="Headline*"),
         FieldPanel("standfirst"),
         MultiFieldPanel(
-            [InlinePanel("bylines", label="Author"), FieldPanel("agency"), FieldPanel("dateline")],
+            [
+                InlinePanel("bylines", label="Author"),
+                FieldPanel("agency"),
+                FieldPanel("dateline"),
+                # Beside the dateline: both say where copy comes from, and wire copy in
+                # another language arrives with both set.
+                FieldPanel("language"),
+            ],
             heading="Byline",
         ),
         *STORY_BODY_PANELS,

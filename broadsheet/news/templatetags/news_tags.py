@@ -24,7 +24,8 @@ def story_body(context, story):
     a separate line; the first paragraph block's opening <p> tag is where it goes.
     """
     parts = []
-    dateline = format_html('<span class="dateline">{} —</span> ', story.dateline.upper())
+    # <bdi>: a Latin place name in Arabic copy (or the reverse) keeps its own direction.
+    dateline = format_html('<span class="dateline"><bdi>{}</bdi> —</span> ', story.dateline.upper())
     dateline_pending = bool(story.dateline)
     for block in story.body:
         html = block.render(context=context.flatten())
