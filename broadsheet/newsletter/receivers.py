@@ -14,6 +14,8 @@ from django.dispatch import receiver
 from django.http import HttpResponseBadRequest
 from django.urls import URLPattern
 
+from broadsheet.news.signals import UNPUBLISHED, story_changed
+
 from . import services
 from .models import NewsletterSettings, Subscriber
 from .scheduling import schedule_daily_send
@@ -30,6 +32,13 @@ SUPPRESSING = {
 def reschedule_daily_send(sender, instance, **kwargs):
     """An editor changed the send time (or switched sending back on): queue anew."""
     transaction.on_commit(schedule_daily_send)
+
+
+@receiver(story_changed)
+def drop_withdrawn_story(sender, story, change, **kwargs):
+    """A story went down: its place in past issues' web copies says so (services)."""
+    if change == UNPUBLISHED:
+        services.withdraw_story_from_issues(story_id=story.pk)
 
 
 @receiver(tracking)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import css_inline
+import lxml.html
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -111,12 +112,44 @@ def personalise(text: str, *, unsubscribe_url: str) -> str:
     return text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
 
 
-def web_copy(html: str) -> str:
-    """The HTML readers received, for the view-in-browser page.
+WITHDRAWN_STYLE = (
+    "padding:14px 28px;font-family:'Segoe UI',-apple-system,Roboto,Helvetica,Arial,"
+    "sans-serif;font-size:14px;color:#666666;border-bottom:1px solid #d8d4cc"
+)
+WITHDRAWN = "This story is no longer available."
+
+
+def without_stories(html: str, story_ids) -> str:
+    """`html` with the rows of these stories (headline, standfirst, photo) replaced by a
+    line saying the story is no longer available.
+
+    Each story's rows carry data-story="<id>" (newsletter/email/issue.html); issues sent
+    before the rows were marked have nothing to find and are returned as they are.
+    """
+    wanted = {str(story_id) for story_id in story_ids}
+    if not wanted or "data-story=" not in html:
+        return html
+    document = lxml.html.document_fromstring(html)
+    for story_id in wanted:
+        rows = document.xpath("//tr[@data-story=$id]", id=story_id)
+        for row in rows[1:]:
+            row.drop_tree()
+        if rows:
+            note = lxml.html.Element("tr")
+            cell = lxml.html.etree.SubElement(note, "td", style=WITHDRAWN_STYLE)
+            lxml.html.etree.SubElement(cell, "em").text = WITHDRAWN
+            rows[0].getparent().replace(rows[0], note)
+    return lxml.html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode")
+
+
+def web_copy(html: str, *, withdrawn=()) -> str:
+    """The HTML readers received, for the view-in-browser page, less any story taken
+    down since (`withdrawn`: their ids).
 
     There is no reader on that page, so no unsubscribe link to give: the footer's link
     jumps to a note at the foot saying where each reader's own link is.
     """
+    html = without_stories(html, withdrawn)
     note = format_html(
         '<div id="{}" style="box-sizing:border-box;max-width:600px;margin:0 auto;'
         "padding:16px 28px 40px;border-top:1px solid #d8d4cc;text-align:center;"

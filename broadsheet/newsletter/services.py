@@ -18,7 +18,7 @@ from django_tasks import task
 from broadsheet.core.errors import BroadsheetError
 from broadsheet.news.paper import absolute_url, paper_name
 
-from .models import Subscriber, SubscriberEvent
+from .models import DailyIssue, Subscriber, SubscriberEvent
 
 logger = logging.getLogger(__name__)
 
@@ -223,3 +223,29 @@ def daily_changes(*, days: int = 30, today=None) -> list[tuple]:
         (day, joined.get(day, 0), left.get(day, 0))
         for day in (first + timedelta(days=n) for n in range(days))
     ]
+
+
+# Issues already sent ----------------------------------------------------------------
+
+
+def withdraw_story_from_issues(*, story_id: int) -> int:
+    """Take a story that went down (killed, a legal order) out of the web copy of every
+    issue that carried it; returns how many. What was emailed cannot be recalled, and
+    `sent_html` keeps the record of it; if the story is published again, the old web
+    copies leave it out all the same (the safe side of a legal order).
+
+    The ids are matched here rather than in SQL: JSON containment is not portable to
+    SQLite, and there is one issue a day, read as (id, ids) pairs only on a takedown.
+    """
+    carried = [
+        pk
+        for pk, story_ids in DailyIssue.objects.exclude(sent_story_ids=[]).values_list(
+            "pk", "sent_story_ids"
+        )
+        if story_id in story_ids
+    ]
+    for issue in DailyIssue.objects.filter(pk__in=carried).only("withdrawn_story_ids"):
+        if story_id not in issue.withdrawn_story_ids:
+            issue.withdrawn_story_ids = [*issue.withdrawn_story_ids, story_id]
+            issue.save(update_fields=["withdrawn_story_ids"])
+    return len(carried)

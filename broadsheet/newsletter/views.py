@@ -146,9 +146,9 @@ def issue_in_browser(request, date):
             date=day, status__in=[DailyIssue.Status.SENT, DailyIssue.Status.SENDING]
         )
         .exclude(sent_html="")
-        .only("sent_html")
+        .only("sent_html", "withdrawn_story_ids")
         .first()
     )
     if issue is None:
         raise Http404("No issue went out on that date.")
-    return HttpResponse(web_copy(issue.sent_html))
+    return HttpResponse(web_copy(issue.sent_html, withdrawn=issue.withdrawn_story_ids))

@@ -295,3 +295,41 @@ def test_the_publishers_postal_address_is_at_the_foot_of_both_parts(make_article
 
     assert "1 Quay Street, Northgate NG1 1AA" in rendered.text
     assert "The Courier Building<br>1 Quay Street" in rendered.html
+
+
+def test_a_story_taken_down_leaves_the_web_copy_of_every_issue_that_carried_it(
+    client, issue, rendered, stories, django_capture_on_commit_callbacks
+):
+    lead, *others = stories
+    sent(issue, rendered)
+    issue.sent_story_ids = [story.pk for story in stories]
+    issue.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        news_services.withdraw_story(story=lead)
+
+    response = client.get(f"/newsletter/issues/{issue.date.isoformat()}/")
+    words = Page(response.text).words
+    assert "Harbour bridge to close for repairs" not in words
+    assert lead.url not in response.text
+    assert "This story is no longer available." in words
+    for story in others:
+        assert f"{BASE}{story.url}" in response.text
+    issue.refresh_from_db()
+    assert issue.sent_html == rendered.html  # the record of what readers received
+    assert issue.withdrawn_story_ids == [lead.pk]
+
+
+def test_taking_down_a_story_no_issue_carried_changes_no_issue(
+    issue, rendered, stories, make_article, django_capture_on_commit_callbacks
+):
+    sent(issue, rendered)
+    issue.sent_story_ids = [story.pk for story in stories]
+    issue.save()
+    elsewhere = make_article(title="Never in a newsletter", slug="never")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        news_services.withdraw_story(story=elsewhere)
+
+    issue.refresh_from_db()
+    assert issue.withdrawn_story_ids == []
