@@ -170,8 +170,9 @@ class DailyIssue(PreviewableMixin, ClusterableModel):
     sent_html = models.TextField(blank=True, editable=False)
     sent_text = models.TextField(blank=True, editable=False)
     sent_story_ids = models.JSONField(default=list, blank=True, editable=False)
-    # Stories taken down since (a kill, a legal order): gone from the web copy, while
-    # sent_html keeps the record of what readers received.
+    # Stories taken down since (a kill, a legal order), by id: gone from the web copy,
+    # and still gone if published again, while sent_html keeps the record of what
+    # readers received (services.withdraw_story_from_issues).
     withdrawn_story_ids = models.JSONField(default=list, blank=True, editable=False)
     # Deliveries by status once sent; the send log reads it after old rows are pruned.
     final_counts = models.JSONField(default=dict, blank=True, editable=False)

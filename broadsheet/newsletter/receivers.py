@@ -1,4 +1,5 @@
-"""What an email service tells us later: bounces and complaints suppress the address.
+"""What the newsletter hears from elsewhere: an email service's reports (bounces and
+complaints suppress the address), the settings' send time, and stories going down.
 
 django-anymail turns each service's tracking webhook (Postmark, Mailgun, SES, …) into one
 `tracking` signal, so this works with whichever service the settings name.
@@ -36,7 +37,11 @@ def reschedule_daily_send(sender, instance, **kwargs):
 
 @receiver(story_changed)
 def drop_withdrawn_story(sender, story, change, **kwargs):
-    """A story went down: its place in past issues' web copies says so (services)."""
+    """A story went down: past issues' web copies no longer show it.
+
+    Sent after the commit that unpublished it. Only UNPUBLISHED counts: a story published
+    again stays out of the issues it left (`services.withdraw_story_from_issues`).
+    """
     if change == UNPUBLISHED:
         services.withdraw_story_from_issues(story_id=story.pk)
 

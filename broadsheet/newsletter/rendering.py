@@ -10,6 +10,9 @@ copied into `style` attributes (webmail such as Gmail for non-Google accounts an
 ignore or strip most `<style>` blocks), and only the `@media` rules stay in the `<head>`,
 where the clients that understand them (Apple Mail, Gmail, iOS and Android mail) adapt
 the layout to phone widths.
+
+`web_copy` turns the HTML that was sent into the public view-in-browser page, less any
+story taken down since (`without_stories`).
 """
 
 import re
@@ -21,6 +24,7 @@ import lxml.html
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
+from lxml import etree
 
 from broadsheet.news.paper import absolute_url, paper_name
 
@@ -112,39 +116,70 @@ def personalise(text: str, *, unsubscribe_url: str) -> str:
     return text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
 
 
+# Taking a story out of the web copy ---------------------------------------------------
+#
+# A story that goes down after its issue went out (a kill, a legal order) must leave the
+# issue's public web copy. Its rows are cut out of the HTML that was sent, rather than the
+# issue rendered again without it: a new render reads today's tables (other stories since
+# edited or taken down, new comment counts, the ranking, editors' settings), so it would
+# not be the email readers got; the frozen HTML less one story still is. For that, each
+# story's rows carry data-story="<id>" (newsletter/email/issue.html). An attribute on the
+# rows rather than a pair of comments around them: css-inline parses and writes the
+# document again, and an attribute is part of the element it marks, so it cannot come
+# apart from it, and there is no end marker to lose or pair wrongly. The rows are found
+# with a real HTML parser (lxml), not a pattern, for the same reason.
+
+WITHDRAWN = "This story is no longer available."
 WITHDRAWN_STYLE = (
     "padding:14px 28px;font-family:'Segoe UI',-apple-system,Roboto,Helvetica,Arial,"
-    "sans-serif;font-size:14px;color:#666666;border-bottom:1px solid #d8d4cc"
+    "sans-serif;font-size:14px;line-height:20px;font-style:italic;color:#5c5c5c;"
+    "border-bottom:1px solid #d8d4cc"
 )
-WITHDRAWN = "This story is no longer available."
+STORY_MARK = "data-story="
+
+
+def marks_stories(html: str) -> bool:
+    """Whether each story's rows in this sent HTML can be found (issues sent before the
+    rows were marked cannot be edited)."""
+    return STORY_MARK in html
 
 
 def without_stories(html: str, story_ids) -> str:
-    """`html` with the rows of these stories (headline, standfirst, photo) replaced by a
-    line saying the story is no longer available.
+    """`html` with the rows of these stories (photo, headline, standfirst, byline, link)
+    replaced by one line saying the story is no longer available.
 
-    Each story's rows carry data-story="<id>" (newsletter/email/issue.html); issues sent
-    before the rows were marked have nothing to find and are returned as they are.
+    The hidden preheader goes too once a story is cut, as it may be made of headlines; a
+    browser never shows it. Issues sent before the rows were marked are returned as they
+    are: nothing in them says where a story begins and ends, and a guess could cut the
+    wrong text (`withdraw_story_from_issues` logs each such issue for a person to act on).
+    What editors wrote themselves, the subject and the introduction, is left as written.
     """
-    wanted = {str(story_id) for story_id in story_ids}
-    if not wanted or "data-story=" not in html:
+    wanted = [str(story_id) for story_id in story_ids]
+    if not wanted or not marks_stories(html):
         return html
     document = lxml.html.document_fromstring(html)
+    cut = False
     for story_id in wanted:
         rows = document.xpath("//tr[@data-story=$id]", id=story_id)
+        if not rows:
+            continue
+        cut = True
+        note = lxml.html.Element("tr", {"data-withdrawn": story_id})
+        etree.SubElement(note, "td", style=WITHDRAWN_STYLE).text = WITHDRAWN
+        note.tail = rows[0].tail
+        rows[0].getparent().replace(rows[0], note)
         for row in rows[1:]:
             row.drop_tree()
-        if rows:
-            note = lxml.html.Element("tr")
-            cell = lxml.html.etree.SubElement(note, "td", style=WITHDRAWN_STYLE)
-            lxml.html.etree.SubElement(cell, "em").text = WITHDRAWN
-            rows[0].getparent().replace(rows[0], note)
+    if not cut:
+        return html
+    for hidden in document.xpath("//div[@class='preheader']"):
+        hidden.drop_tree()
     return lxml.html.tostring(document, doctype="<!DOCTYPE html>", encoding="unicode")
 
 
 def web_copy(html: str, *, withdrawn=()) -> str:
     """The HTML readers received, for the view-in-browser page, less any story taken
-    down since (`withdrawn`: their ids).
+    down since (`withdrawn`: their ids; see `without_stories`).
 
     There is no reader on that page, so no unsubscribe link to give: the footer's link
     jumps to a note at the foot saying where each reader's own link is.

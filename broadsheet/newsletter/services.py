@@ -1,4 +1,5 @@
-"""Subscribing and leaving: double opt-in, signed links, one-click unsubscribe."""
+"""Subscribing and leaving: double opt-in, signed links, one-click unsubscribe; and the
+one change to issues already sent, a story taken down leaving their web copies."""
 
 import logging
 from collections import Counter
@@ -19,6 +20,7 @@ from broadsheet.core.errors import BroadsheetError
 from broadsheet.news.paper import absolute_url, paper_name
 
 from .models import DailyIssue, Subscriber, SubscriberEvent
+from .rendering import marks_stories
 
 logger = logging.getLogger(__name__)
 
@@ -228,14 +230,24 @@ def daily_changes(*, days: int = 30, today=None) -> list[tuple]:
 # Issues already sent ----------------------------------------------------------------
 
 
-def withdraw_story_from_issues(*, story_id: int) -> int:
-    """Take a story that went down (killed, a legal order) out of the web copy of every
-    issue that carried it; returns how many. What was emailed cannot be recalled, and
-    `sent_html` keeps the record of it; if the story is published again, the old web
-    copies leave it out all the same (the safe side of a legal order).
+def withdraw_story_from_issues(*, story_id: int) -> list[DailyIssue]:
+    """Take a story that went down (a kill, a legal order) out of the web copy of every
+    issue that carried it, and return those issues. Safe to run twice.
 
-    The ids are matched here rather than in SQL: JSON containment is not portable to
-    SQLite, and there is one issue a day, read as (id, ids) pairs only on a takedown.
+    The story's id joins the issue's `withdrawn_story_ids`, and the view-in-browser page
+    replaces the story with a line saying it is no longer available
+    (`rendering.without_stories`). What was emailed cannot be recalled, and `sent_html`
+    stays the record of what readers received. If the story is published again, the old
+    web copies still leave it out: that errs on the safe side of a legal order, and a
+    story put back is usually a corrected version, not the copy the issue carried.
+    Issues sent before each story was marked in the HTML cannot be edited; each is
+    logged as a warning, for a person to act on.
+
+    The issues are found by reading every sent issue's (id, story ids) and matching in
+    Python, one query: JSON containment (`sent_story_ids__contains=[id]`) works on
+    PostgreSQL but raises NotSupportedError on SQLite, and a window of recent days would
+    miss the case that matters most, a legal order about an old story. There is one
+    issue a day, a few dozen small integers each, read only when a story goes down.
     """
     carried = [
         pk
@@ -244,8 +256,26 @@ def withdraw_story_from_issues(*, story_id: int) -> int:
         )
         if story_id in story_ids
     ]
-    for issue in DailyIssue.objects.filter(pk__in=carried).only("withdrawn_story_ids"):
-        if story_id not in issue.withdrawn_story_ids:
+    if not carried:
+        return []
+    with transaction.atomic():
+        # Locked: two stories going down at once must not each undo the other's id.
+        issues = list(
+            DailyIssue.objects.select_for_update()
+            .filter(pk__in=carried)
+            .only("date", "sent_html", "withdrawn_story_ids")
+            .order_by("date")
+        )
+        for issue in issues:
+            if story_id in issue.withdrawn_story_ids:
+                continue
             issue.withdrawn_story_ids = [*issue.withdrawn_story_ids, story_id]
             issue.save(update_fields=["withdrawn_story_ids"])
-    return len(carried)
+            if not marks_stories(issue.sent_html):
+                logger.warning(
+                    "Story %s was taken down, but the web copy of the %s issue still shows "
+                    "it: that issue was sent before stories were marked in its HTML.",
+                    story_id,
+                    issue.date,
+                )
+    return issues

@@ -127,14 +127,18 @@ def unsubscribe(request, token):
 ISSUE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-# Public and cacheable: what went out never changes. A day rather than longer, so that a
-# story taken down for legal reasons leaves browsers' and proxies' copies within a day.
+# Public and cacheable: what went out changes only when a story in it is taken down. The
+# page itself drops the story at once (services.withdraw_story_from_issues), but nothing
+# can reach into browsers' and proxies' copies: a day rather than longer, so that a story
+# taken down for legal reasons leaves them within a day. A CDN put in front of the site
+# would need this URL purged from the same receiver (receivers.drop_withdrawn_story).
 @cache_control(public=True, max_age=86400)
 # Email needs its CSS inlined (style attributes, one <style> for phones): allowed here alone.
 @csp_update({"style-src": ["'unsafe-inline'"]})
 @require_http_methods(["GET", "HEAD"])
 def issue_in_browser(request, date):
-    """The web copy of a sent (or sending) issue, exactly as readers received it."""
+    """The web copy of a sent (or sending) issue, as readers received it, less any story
+    taken down since."""
     try:
         if not ISSUE_DATE.fullmatch(date):
             raise ValueError(date)

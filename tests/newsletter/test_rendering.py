@@ -13,9 +13,11 @@ from broadsheet.newsletter.models import DailyIssue, send_moment
 from broadsheet.newsletter.rendering import (
     UNSUBSCRIBE_PLACEHOLDER,
     WEB_COPY_ANCHOR,
+    WITHDRAWN,
     personalise,
     preheader,
     render_issue,
+    web_copy,
 )
 
 BASE = "http://courier.test"
@@ -297,39 +299,35 @@ def test_the_publishers_postal_address_is_at_the_foot_of_both_parts(make_article
     assert "The Courier Building<br>1 Quay Street" in rendered.html
 
 
-def test_a_story_taken_down_leaves_the_web_copy_of_every_issue_that_carried_it(
-    client, issue, rendered, stories, django_capture_on_commit_callbacks
-):
+# A story taken down since (the signal and the service: test_withdrawn_stories.py) --------
+
+
+def test_every_story_is_marked_in_the_inlined_html(rendered, stories):
     lead, *others = stories
-    sent(issue, rendered)
-    issue.sent_story_ids = [story.pk for story in stories]
-    issue.save()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        news_services.withdraw_story(story=lead)
-
-    response = client.get(f"/newsletter/issues/{issue.date.isoformat()}/")
-    words = Page(response.text).words
-    assert "Harbour bridge to close for repairs" not in words
-    assert lead.url not in response.text
-    assert "This story is no longer available." in words
+    # The lead's photo row and its text row; one row for each of the others.
+    assert rendered.html.count(f'data-story="{lead.pk}"') == 2
     for story in others:
-        assert f"{BASE}{story.url}" in response.text
-    issue.refresh_from_db()
-    assert issue.sent_html == rendered.html  # the record of what readers received
-    assert issue.withdrawn_story_ids == [lead.pk]
+        assert rendered.html.count(f'data-story="{story.pk}"') == 1
 
 
-def test_taking_down_a_story_no_issue_carried_changes_no_issue(
-    issue, rendered, stories, make_article, django_capture_on_commit_callbacks
-):
-    sent(issue, rendered)
-    issue.sent_story_ids = [story.pk for story in stories]
-    issue.save()
-    elsewhere = make_article(title="Never in a newsletter", slug="never")
+def test_cutting_a_story_keeps_the_rest_of_the_email_as_it_was_sent(rendered, stories):
+    lead, hostile, post = stories
 
-    with django_capture_on_commit_callbacks(execute=True):
-        news_services.withdraw_story(story=elsewhere)
+    html = web_copy(rendered.html, withdrawn=[lead.pk])
 
-    issue.refresh_from_db()
-    assert issue.withdrawn_story_ids == []
+    page = Page(html)
+    assert lead.title not in html and not page.images
+    assert WITHDRAWN in page.words
+    assert "From the editor Good morning. Rain & wind by noon. Top stories" in page.words
+    assert hostile.title in page.words and "<script>" not in html  # still escaped
+    assert post.title in page.words and "From our blogs" in page.words
+    assert "@media" in page.style  # the phone rules
+    assert html.count("<!--[if mso]>") == 2  # Outlook's fixed-width wrapper
+    assert f'href="#{WEB_COPY_ANCHOR}"' in html and f'id="{WEB_COPY_ANCHOR}"' in html
+    assert html.startswith("<!DOCTYPE html>")
+
+
+def test_a_web_copy_with_nothing_taken_down_is_the_html_as_sent(rendered, stories):
+    assert web_copy(rendered.html, withdrawn=[]) == web_copy(rendered.html)
+    assert web_copy(rendered.html, withdrawn=[10**9]) == web_copy(rendered.html)
