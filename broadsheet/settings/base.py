@@ -36,6 +36,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "broadsheet.core",
     "broadsheet.news",
+    # Before the apps that react to stories, so the demo's readers find agency copy too.
+    "broadsheet.wire",
     "broadsheet.engagement",
     "broadsheet.newsletter",
     "wagtail.contrib.settings",
@@ -232,6 +234,11 @@ CONTENT_SECURITY_POLICY = {
 # Email: one .eml file per message under var/mail by default (open them in any mail program).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "broadsheet.core.mail.EmlFileBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# The wire desk's files: drop folders under drop/, every file as received under received/
+# (private: never served).
+WIRE_DIR = Path(os.environ.get("BROADSHEET_WIRE_DIR", VAR_DIR / "wire"))
+WIRE_STORAGE_DIR = WIRE_DIR / "received"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

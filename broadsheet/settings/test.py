@@ -17,6 +17,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 VAR_DIR = Path(tempfile.mkdtemp(prefix="broadsheet-test-var-"))
 MEDIA_ROOT = VAR_DIR / "media"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+WIRE_DIR = VAR_DIR / "wire"
+WIRE_STORAGE_DIR = WIRE_DIR / "received"
 # Whitenoise warns about a missing STATIC_ROOT on a fresh clone; tests never collect.
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir()

@@ -22,6 +22,7 @@ from broadsheet.news.models import (
     SectionPage,
     StoryPage,
 )
+from broadsheet.wire.models import DeskAlert, ReceivedFile, WireItem, WireSource
 
 VAR_DIR = Path(tempfile.mkdtemp(prefix="broadsheet-demo-test-"))
 
@@ -56,7 +57,9 @@ class DemoNewsroomTests(TestCase):
         assert (articles.latest_first().first().first_published_at - oldest).days >= 21
 
     def test_every_demo_article_has_a_credited_captioned_photo_and_a_real_body(self):
-        for story in ArticlePage.objects.live().select_related("lead_photo"):
+        # The newsroom's own demo copy; the wire desk's comes as agencies send it.
+        staff_copy = ArticlePage.objects.live().filter(wire_items__isnull=True)
+        for story in staff_copy.select_related("lead_photo"):
             assert story.lead_photo and story.lead_photo.credit and story.lead_photo_caption
             assert block_types(story).count("crosshead") == 2, story.title
             assert "quote" in block_types(story)
@@ -67,7 +70,28 @@ class DemoNewsroomTests(TestCase):
         assert any(story.corrections for story in stories)
         assert any(story.last_updated_at > story.first_published_at for story in stories)
         assert ArticlePage.objects.live().filter(agency__isnull=False).exists()
-        assert ArticlePage.objects.filter(live=False, go_live_at__isnull=False).count() == 1
+        scheduled = ArticlePage.objects.filter(live=False, go_live_at__isnull=False)
+        assert scheduled.filter(wire_items__isnull=True).count() == 1
+
+    def test_the_wire_desk_shows_a_morning_of_agency_copy(self):
+        items = WireItem.objects.latest_versions()
+
+        assert WireSource.objects.count() == 2
+        assert items.filter(kind="text").count() >= 24
+        assert set(items.values_list("language", flat=True)) >= {"en", "fr", "es", "ar", "he"}
+        updated = items.get(version="2", desk=WireItem.Desk.PUBLISHED)
+        assert [block.value["note"] for block in updated.story.specific.corrections] == [
+            "This story was corrected by CPA."
+        ]
+        killed = items.get(desk=WireItem.Desk.KILLED)
+        assert killed.story is not None and not killed.story.live
+        embargoed = items.get(desk=WireItem.Desk.SCHEDULED)
+        assert not embargoed.story.live and embargoed.story.go_live_at == embargoed.embargo
+        assert ReceivedFile.objects.filter(status=ReceivedFile.Status.QUARANTINED).count() == 1
+        assert set(DeskAlert.objects.values_list("kind", flat=True)) == {"killed", "quarantine"}
+        assert ArticlePage.objects.filter(
+            wire_items__isnull=False, lead_photo__isnull=False
+        ).exists()
         assert "goes live at" in self.output
 
     def test_demo_readers_voted_and_talked_with_a_staff_reply(self):
