@@ -34,7 +34,7 @@ from .mapping import (
     story_fields,
 )
 from .models import DeskAlert, ReceivedFile, WireDeskSettings, WireItem, received_storage
-from .parsers import MAX_BYTES, Kind, Status, Unreadable, detect, parse
+from .parsers import MAX_BYTES, NOTHING_TO_PUBLISH, Kind, Status, Unreadable, detect, parse
 from .parsers import WireItem as ParsedItem
 
 logger = logging.getLogger(__name__)
@@ -239,6 +239,10 @@ def act_on(row: WireItem, *, item: ParsedItem, previous: WireItem | None) -> str
     if item.status == Status.CANCELED:
         row.section = previous.section if previous is not None else None
         return kill(row, story=story)
+    if NOTHING_TO_PUBLISH in item.warnings:  # a fragment, a test object: kept, never a story
+        row.desk, row.note, row.story = WireItem.Desk.STORED, NOTHING_TO_PUBLISH, story
+        row.save()
+        return STORED
     if story is None:
         section, publish = route(item, source=row.source, default_section=desk_section(row.source))
         if item.status == Status.WITHHELD or item.embargo_pending:

@@ -365,3 +365,13 @@ def test_hostile_and_broken_files_are_quarantined_with_the_reason(source, data, 
     received.refresh_from_db()
     assert reason.lower() in received.reason.lower()
     assert received.read() == data  # kept exactly as it came
+
+
+def test_an_item_with_no_headline_and_no_body_is_kept_but_never_becomes_a_story(source):
+    data = b'{"uri": "urn:cpa:empty", "type": "text", "version": "1", "pubstatus": "usable"}'
+
+    outcome, _ = ingest(source, data, "empty.json")
+
+    assert outcome == {"stored": 1}
+    assert ArticlePage.objects.count() == 0
+    assert "nothing to publish" in WireItem.objects.get().note
