@@ -115,7 +115,7 @@ def _sources():
         for value, section, then in (
             ("medtop:04000000", business, "publish"),
             ("medtop:15000000", sport, "publish"),
-            ("arabic-service", mideast, ""),
+            ("arabic-service", mideast, "publish"),
         ):
             RoutingRule.objects.create(
                 source=drop,
