@@ -53,5 +53,11 @@ bench: install
 bench-newsletter: install
 	$(BIN)/python bench/newsletter_send.py --scaling
 
+## make bench-wire: 10,000 agency items (NewsML-G2, ninjs, RSS) parsed, then ingested into
+## articles by manage.py ingest: items/s for each, and the memory used
+.PHONY: bench-wire
+bench-wire: install
+	$(BIN)/python bench/wire_ingest.py
+
 clean:
 	rm -rf $(VENV) var/static
