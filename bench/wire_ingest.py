@@ -121,8 +121,7 @@ COPY = {
         "sentences": [
             "Officials said the decision followed weeks of talks with residents and businesses.",
             "Critics said the measures did not go far enough and came too late for many.",
-            "The announcement was welcomed by business groups, who had pressed for it since "
-            "spring.",
+            "The announcement was welcomed by business groups, who had pressed for it.",
             "A spokesperson declined to comment on the details before the board meets again.",
             "Further details are expected later in the week, once the figures are published.",
             "Local residents described the mood at the meeting as calm but impatient.",
@@ -324,8 +323,14 @@ def generate(folder: Path, *, items: int, seed: int) -> dict:
 
     def write(path: Path, shape: str, data: bytes, count: int) -> None:
         path.write_bytes(data)
-        files.append({"name": str(path.relative_to(folder)), "shape": shape, "items": count,
-                      "bytes": len(data)})  # fmt: skip
+        files.append(
+            {
+                "name": str(path.relative_to(folder)),
+                "shape": shape,
+                "items": count,
+                "bytes": len(data),
+            }
+        )
         if len(files) % 200 == 0:
             bar.update(len(files) - 1)
 
@@ -593,6 +598,8 @@ def verify_newsroom(manifest_path: Path) -> None:
     import django
 
     django.setup()
+    from django_tasks_db.models import DBTaskResult
+
     from broadsheet.news.models import ArticlePage, Photo
     from broadsheet.wire.models import DeskAlert, ReceivedFile, WireItem
 
@@ -605,10 +612,16 @@ def verify_newsroom(manifest_path: Path) -> None:
     for guid, story_id in WireItem.objects.filter(kind="text").values_list("guid", "story_id"):
         story_of.setdefault(guid, set()).add(story_id)
     problems: dict[str, list[str]] = {
-        "no_story": [], "several_stories": [], "wrong_headline": [], "wrong_language": [],
-        "update_not_applied": [], "updated_not_live": [], "kill_still_live": [],
-        "live_but_should_be": [], "no_photo": [],
-    }  # fmt: skip
+        "no_story": [],
+        "several_stories": [],
+        "wrong_headline": [],
+        "wrong_language": [],
+        "update_not_applied": [],
+        "updated_not_live": [],
+        "kill_still_live": [],
+        "live_but_should_be": [],
+        "no_photo": [],
+    }
     wrong_headline_by_language = Counter()
     for guid, want in expected.items():
         ids = story_of.get(guid, set()) - {None}
@@ -657,6 +670,12 @@ def verify_newsroom(manifest_path: Path) -> None:
                 ),
                 "desk_alerts_by_kind": dict(
                     Counter(DeskAlert.objects.values_list("kind", flat=True))
+                ),
+                # What the ingest left for the worker (no worker runs here).
+                "tasks_queued": dict(
+                    Counter(
+                        DBTaskResult.objects.values_list("task_path", flat=True).iterator()
+                    ).most_common()
                 ),
                 "problems": {key: len(value) for key, value in problems.items()},
                 "problem_examples": {key: value[:5] for key, value in problems.items() if value},
@@ -707,8 +726,16 @@ class Child:
     `on_line(line, seconds)` sees every stderr line; `samples` holds (seconds, RSS MB).
     """
 
-    def __init__(self, command: list[str], *, env: dict, stdout_path: Path, stderr_path: Path,
-                 on_line, timeout: float):  # fmt: skip
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        env: dict,
+        stdout_path: Path,
+        stderr_path: Path,
+        on_line,
+        timeout: float,
+    ):
         self.samples: list[tuple[float, float]] = []
         self.stderr_path = stderr_path
         self.stdout_path = stdout_path
@@ -920,7 +947,7 @@ def run_ingest(newsroom: Newsroom, manifest: dict, *, args: argparse.Namespace, 
         else None,
     }
     if args.profile and profile_path.exists():
-        result["profile"] = summarise_profile(profile_path, stamp=stamp)
+        result["profile"] = summarise_profile(profile_path, stamp=stamp, items=manifest["items"])
     return result
 
 
@@ -948,7 +975,7 @@ def rss_growth(samples, progress, total: int) -> dict:
     }
 
 
-def summarise_profile(path: Path, *, stamp: str) -> dict:
+def summarise_profile(path: Path, *, stamp: str, items: int) -> dict:
     """The profile's top functions, written beside the results and kept in the JSON."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     text_path = RESULTS_DIR / f"wire-{stamp}-profile.txt"
@@ -988,9 +1015,18 @@ def summarise_profile(path: Path, *, stamp: str) -> dict:
                 break
         return rows
 
+    # Every SQL statement (savepoints included) passes through Django's CursorWrapper.
+    statements = sum(
+        calls
+        for (filename, _, function), (_, calls, *_rest) in stats.stats.items()
+        if filename.endswith("django/db/backends/utils.py")
+        and function in ("execute", "executemany")
+    )
     return {
         "total_seconds": round(total, 1),
         "text": str(text_path.relative_to(PROJECT_DIR)),
+        "sql_statements": statements,
+        "sql_statements_per_item": round(statements / items, 1) if items else None,
         "top_by_tottime": top(2, 25),
         # Where the project's own code spends its time, callees included.
         "broadsheet_by_cumulative": top(3, 25, lambda name: name.startswith("broadsheet/")),
@@ -1026,13 +1062,14 @@ def checks(manifest: dict, parsed: dict, ingest: dict | None, facts: dict | None
     out.append(
         {
             "what": "its summary: every story imported, every update and kill applied",
-            "ok": all(outcome.get(k, 0) == v for k, v in expected.items()) and not others
+            "ok": all(outcome.get(k, 0) == v for k, v in expected.items())
+            and not others
             and ingest["files_reported"] == len(manifest["files"]),
             "detail": f"{ingest['files_reported']} files: "
             + ", ".join(f"{outcome.get(k, 0):,}/{v:,} {k}" for k, v in expected.items())
             + (", and " + ", ".join(f"{v:,} {k}" for k, v in others.items()) if others else ""),
         }
-    )  # fmt: skip
+    )
     if facts is None:
         return out
     problems = facts["problems"]
@@ -1055,11 +1092,12 @@ def checks(manifest: dict, parsed: dict, ingest: dict | None, facts: dict | None
             "what": "one article per story (distinct text guids)",
             "ok": facts["article_pages"] == stories
             and facts["text_guids_with_story"] == stories
-            and not problems["no_story"] and not problems["several_stories"],
+            and not problems["no_story"]
+            and not problems["several_stories"],
             "detail": f"{facts['article_pages']:,} article pages, "
-            "{facts['text_guids_with_story']:,} "
-            f"guids with a story, {stories:,} distinct guids sent; {problems['no_story']} without "
-            f"a story, {problems['several_stories']} with several",
+            f"{facts['text_guids_with_story']:,} guids with a story, {stories:,} distinct guids "
+            f"sent; {problems['no_story']} without a story, {problems['several_stories']} with "
+            "several",
         },
         {
             "what": "live articles = stories minus kills",
@@ -1071,9 +1109,10 @@ def checks(manifest: dict, parsed: dict, ingest: dict | None, facts: dict | None
         {
             "what": "every story carries its latest headline and its language",
             "ok": not problems["wrong_headline"] and not problems["wrong_language"],
-            "detail": f"{problems['wrong_headline']} wrong headlines "
-            f"{facts['wrong_headline_by_language'] or ''}, {problems['wrong_language']} wrong "
-            f"languages over {len(manifest['languages'])} languages {manifest['languages']}",
+            "detail": f"{problems['wrong_headline']} wrong headlines"
+            + (f" {facts['wrong_headline_by_language']}" if problems["wrong_headline"] else "")
+            + f", {problems['wrong_language']} wrong languages, over "
+            + ", ".join(f"{n:,} {code}" for code, n in sorted(manifest["languages"].items())),
         },
         {
             "what": "updated stories show the second version, live",
@@ -1093,7 +1132,7 @@ def checks(manifest: dict, parsed: dict, ingest: dict | None, facts: dict | None
             "detail": f"{pictured - problems['no_photo']}/{pictured} with a lead photo, "
             f"{facts['photos']} photo(s) stored",
         },
-    ]  # fmt: skip
+    ]
     return out
 
 
@@ -1111,17 +1150,15 @@ def verdicts(parsed: dict, ingest: dict | None) -> list[dict]:
         out.append(
             {
                 "goal": f"full ingest at {GOAL_INGEST_PER_SECOND}+ items/s",
-                "ok": (
-                    None
-                    if ingest["profiled"]
-                    else ingest["items_per_second"] >= GOAL_INGEST_PER_SECOND
-                ),
+                "ok": None
+                if ingest["profiled"]
+                else ingest["items_per_second"] >= GOAL_INGEST_PER_SECOND,
                 "detail": f"{ingest['items_per_second']:,.1f} items/s ({ingest['items']:,} items "
                 f"in {ingest['seconds']:.1f} s, start-up included), peak RSS "
                 f"{ingest['peak_rss_kernel_mb']:.0f} MB"
                 + (" (under cProfile: not the product's figure)" if ingest["profiled"] else ""),
             }
-        )  # fmt: skip
+        )
     return out
 
 
@@ -1171,22 +1208,27 @@ def print_table(results: dict) -> None:
         print("Full ingest (manage.py ingest <folder>, production settings, fresh SQLite):")
         growth = ingest["rss_growth"]["mb_per_1k_items"]
         print(
-            f"  {ingest['items_per_second']:,.1f} items/s, {ingest['files_per_second']:,.1f} "
-            "files/s: "
+            f"  {ingest['items_per_second']:,.1f} items/s, "
+            f"{ingest['files_per_second']:,.1f} files/s: "
             f"{ingest['items']:,} items in {ingest['seconds']:.1f} s (start-up included; first "
             f"progress after {ingest['seconds_to_first_progress'] or 0:.1f} s)"
             + ("  (under cProfile)" if ingest["profiled"] else "")
         )
         print(
             f"  peak RSS {ingest['peak_rss_mb']:.0f} MB sampled, "
-            f"{ingest['peak_rss_kernel_mb']:.0f} MB "
-            f"kernel; RSS slope {f'{growth:+.2f}' if growth is not None else '-'} MB per 1,000 "
-            "items "
+            f"{ingest['peak_rss_kernel_mb']:.0f} MB kernel; RSS slope "
+            f"{f'{growth:+.2f}' if growth is not None else '-'} MB per 1,000 items "
             f"after the first 10%; {ingest['cores']:.2f} cores busy, other work "
             f"{ingest['other_cores']:.2f} cores; database {ingest['database_mb']} MB"
         )
-        tail = ingest["stdout_tail"].strip()
-        print(f"  summary: {tail.splitlines()[-1] if tail else '-'}")
+        lines = ingest["stdout_tail"].strip().splitlines()
+        print(f"  its summary line: {lines[-1] if lines else '-'}")
+        tasks = results.get("database", {}).get("tasks_queued")
+        if tasks:
+            print(
+                f"  left for the worker (not measured): {sum(tasks.values()):,} tasks, "
+                + ", ".join(f"{n:,} {path.rsplit('.', 1)[-1]}" for path, n in tasks.items())
+            )
     print()
     print("Checks:")
     for item in results["checks"]:
@@ -1205,23 +1247,22 @@ def print_table(results: dict) -> None:
     if profile:
         print()
         print(
-            f"Profile of the ingest (cProfile, {profile['total_seconds']} s profiled; full "
-            f"listing {profile['text']}):"
+            f"Profile of the ingest (cProfile, {profile['total_seconds']} s profiled; "
+            f"{profile['sql_statements']:,} SQL statements, "
+            f"{profile['sql_statements_per_item']} per item; full listing {profile['text']}):"
         )
         print("  by own time:")
         for row in profile["top_by_tottime"][:15]:
             print(
-                f"    {100 * row['share']:5.1f}%  {row['tottime_s']:7.1f} s  {row['calls']:>9,} "
-                "calls  "
-                f"{row['function']}"
+                f"    {100 * row['share']:5.1f}%  {row['tottime_s']:7.1f} s  "
+                f"{row['calls']:>9,} calls  {row['function']}"
             )
         print("  broadsheet's functions, callees included:")
         for row in profile["broadsheet_by_cumulative"][:15]:
             print(
-                f"    {100 * row['share']:5.1f}%  {row['cumtime_s']:7.1f} s  {row['calls']:>9,} "
-                "calls  "
-                f"{row['function']}"
-            )  # fmt: skip
+                f"    {100 * row['share']:5.1f}%  {row['cumtime_s']:7.1f} s  "
+                f"{row['calls']:>9,} calls  {row['function']}"
+            )
 
 
 # The chart ----------------------------------------------------------------------------
@@ -1243,8 +1284,7 @@ def draw_chart(results: dict, path: Path) -> None:
     draw.text(
         (20, 52),
         f"{results['wire']['items']:,} items in {len(results['wire']['files']):,} files · "
-        "production "
-        f"settings, SQLite · {results['machine']['cpus']} CPUs · "
+        f"production settings, SQLite · {results['machine']['cpus']} CPUs · "
         f"{results['started'][:16].replace('T', ' ')} UTC · code at {results['engine']['commit']}",
         font=font(15),
         fill=(70, 70, 70),
@@ -1279,15 +1319,23 @@ def draw_chart(results: dict, path: Path) -> None:
                     (x, top + plot_h + 6), tick(value), font=font(12), fill="gray", anchor="ma"
                 )
         draw.rectangle([left, top, left + plot_w, top + plot_h], outline=(160, 160, 160))
-        draw.text((left + plot_w // 2, top + plot_h + 26), x_label, font=font(14), fill="black",
-                  anchor="ma")  # fmt: skip
+        draw.text(
+            (left + plot_w // 2, top + plot_h + 26),
+            x_label,
+            font=font(14),
+            fill="black",
+            anchor="ma",
+        )
         return top
 
     def dashed_h(top: int, y_max: float, value: float, label: str) -> None:
         y = top + plot_h - plot_h * value / y_max
         for x in range(left, left + plot_w, 12):
             draw.line([(x, y), (x + 6, y)], fill=goal_colour, width=2)
-        draw.text((left + 6, y - 18), label, font=font(13), fill=goal_colour)
+        # Above the plot's top right corner, clear of the bars and lines.
+        draw.text(
+            (left + plot_w, top - 22), f"- - {label}", font=font(13), fill=goal_colour, anchor="ra"
+        )
 
     # 1. Parsing, items/s by shape.
     bars = [
@@ -1304,8 +1352,9 @@ def draw_chart(results: dict, path: Path) -> None:
         x1 = left + slot * (index + 1) - slot * 0.2
         y = top + plot_h - plot_h * value / y_max
         draw.rectangle([x0, y, x1, top + plot_h], fill=blue if label != "all files" else green)
-        draw.text(((x0 + x1) / 2, y - 18), f"{value:,.0f}", font=font(13, True), fill="black",
-                  anchor="ma")  # fmt: skip
+        draw.text(
+            ((x0 + x1) / 2, y - 18), f"{value:,.0f}", font=font(13, True), fill="black", anchor="ma"
+        )
         draw.text(
             ((x0 + x1) / 2, top + plot_h + 6), label, font=font(12), fill="black", anchor="ma"
         )
@@ -1315,9 +1364,14 @@ def draw_chart(results: dict, path: Path) -> None:
     if ingest is not None and ingest["progress"]:
         x_max = ingest["seconds"] * 1.03
         items = ingest["items"]
-        top = frame(500, "Full ingest (manage.py ingest): items done over time, start-up included",
-                    "items", items * 1.08, x_max, "seconds since manage.py ingest "
-                    "started")  # fmt: skip
+        top = frame(
+            500,
+            "Full ingest (manage.py ingest): items done over time, start-up included",
+            "items",
+            items * 1.08,
+            x_max,
+            "seconds since manage.py ingest started",
+        )
 
         def xy(x, y):
             return (left + plot_w * x / x_max, top + plot_h - plot_h * y / (items * 1.08))
@@ -1330,17 +1384,27 @@ def draw_chart(results: dict, path: Path) -> None:
                 start[0] + (end[0] - start[0]) * k / steps,
                 start[1] + (end[1] - start[1]) * k / steps,
             )
-            b = (start[0] + (end[0] - start[0]) * (k + 1) / steps,
-                 start[1] + (end[1] - start[1]) * (k + 1) / steps)  # fmt: skip
+            b = (
+                start[0] + (end[0] - start[0]) * (k + 1) / steps,
+                start[1] + (end[1] - start[1]) * (k + 1) / steps,
+            )
             draw.line([a, b], fill=goal_colour, width=2)
-        draw.text((left + 6, top + 6), f"- - goal pace {GOAL_INGEST_PER_SECOND} items/s",
-                  font=font(13), fill=goal_colour)  # fmt: skip
+        draw.text(
+            (left + plot_w, top - 22),
+            f"- - goal pace {GOAL_INGEST_PER_SECOND} items/s",
+            font=font(13),
+            fill=goal_colour,
+            anchor="ra",
+        )
         points = [xy(0, 0), *(xy(t, n) for t, n in ingest["progress"])]
         if len(points) > 1:
             draw.line(points, fill=orange, width=3)
-        draw.text((left + plot_w - 300, top + plot_h - 30),
-                  f"— {ingest['items_per_second']:,.1f} items/s overall", font=font(14, True),
-                  fill=orange)  # fmt: skip
+        draw.text(
+            (left + plot_w - 300, top + plot_h - 30),
+            f"— {ingest['items_per_second']:,.1f} items/s overall",
+            font=font(14, True),
+            fill=orange,
+        )
 
     # 3. Memory of both children over time.
     lines = [("parse child", parsed["samples"], blue)]
@@ -1348,8 +1412,14 @@ def draw_chart(results: dict, path: Path) -> None:
         lines.append(("manage.py ingest", ingest["samples"], orange))
     x_max = max(max((t for t, _ in samples), default=1) for _, samples, _ in lines) * 1.03
     y_max = max(max((r for _, r in samples), default=1) for _, samples, _ in lines) * 1.15
-    top = frame(910, "Resident memory of each child process over time", "RSS, MB", y_max, x_max,
-                "seconds since the process started")  # fmt: skip
+    top = frame(
+        910,
+        "Resident memory of each child process over time",
+        "RSS, MB",
+        y_max,
+        x_max,
+        "seconds since the process started",
+    )
     for index, (label, samples, colour) in enumerate(lines):
         points = [
             (left + plot_w * t / x_max, top + plot_h - plot_h * r / y_max) for t, r in samples
@@ -1357,10 +1427,18 @@ def draw_chart(results: dict, path: Path) -> None:
         if len(points) > 1:
             draw.line(points, fill=colour, width=3)
         peak = max((r for _, r in samples), default=0)
-        draw.text((left + plot_w - 330, top + 10 + 20 * index), f"— {label}: peak {peak:,.0f} MB",
-                  font=font(14, True), fill=colour)  # fmt: skip
-    draw.text((20, height - 30), "Figures: bench/wire_ingest.py; see bench/README.md",
-              font=font(12), fill=grey)  # fmt: skip
+        draw.text(
+            (left + plot_w - 330, top + plot_h - 30 - 20 * (len(lines) - 1 - index)),
+            f"— {label}: peak {peak:,.0f} MB",
+            font=font(14, True),
+            fill=colour,
+        )
+    draw.text(
+        (20, height - 30),
+        "Figures: bench/wire_ingest.py; see bench/README.md",
+        font=font(12),
+        fill=grey,
+    )
     image.save(path)
 
 
