@@ -17,12 +17,21 @@ first, each from a real file:
 
 import codecs
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from .items import Unreadable
 
-if TYPE_CHECKING:
-    from .safexml import Prepared
+
+@dataclass
+class Prepared:
+    """Bytes made safe to hand to a parser, and what was noticed on the way."""
+
+    data: bytes
+    warnings: list[str] = field(default_factory=list)
+    encoding: str = ""  # the encoding the bytes are declared or detected in ("" = UTF-8)
+    undeclared_non_utf8: bool = False  # no declaration, no BOM, and the bytes are not UTF-8
+    line_offset: int = 0  # lines removed before the document (for error positions)
+
 
 _DECLARATION = re.compile(
     rb"""^<\?xml\s+version\s*=\s*["'][^"']*["']"""
@@ -67,7 +76,7 @@ def _transcode(data: bytes, codec: str, label: str) -> bytes:
     return declare_encoding(decoded.lstrip("\ufeff").encode("utf-8"), "UTF-8")
 
 
-def settle(prepared: "Prepared") -> None:
+def settle(prepared: Prepared) -> None:
     """Decide the encoding of `prepared.data` and leave it as bytes lxml reads correctly."""
     data = prepared.data
     if data.startswith(codecs.BOM_UTF8):
@@ -114,7 +123,7 @@ def settle(prepared: "Prepared") -> None:
         prepared.undeclared_non_utf8 = True
 
 
-def _declared(prepared: "Prepared", declared: str) -> None:
+def _declared(prepared: Prepared, declared: str) -> None:
     """Bytes with an encoding declaration: checked against it, and left as UTF-8."""
     data = prepared.data
     try:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from . import charsets
+from .charsets import Prepared
 from .items import Unreadable
 
 MAX_DEPTH = 200
@@ -52,17 +53,6 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 class MalformedXML(Unreadable):
     """Not well-formed XML (as opposed to refused on purpose): feeds may still be read."""
-
-
-@dataclass
-class Prepared:
-    """Bytes made safe to hand to a parser, and what was noticed on the way."""
-
-    data: bytes
-    warnings: list[str] = field(default_factory=list)
-    encoding: str = ""  # the encoding the bytes are declared or detected in ("" = UTF-8)
-    undeclared_non_utf8: bool = False  # no declaration, no BOM, and the bytes are not UTF-8
-    line_offset: int = 0  # lines removed before the document (for error positions)
 
 
 @dataclass
