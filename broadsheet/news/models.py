@@ -119,18 +119,63 @@ class Agency(index.Indexed, models.Model):
         return reverse("news:agency", args=[self.slug])
 
 
-# Languages written right to left (by their primary subtag): Arabic, Hebrew, Persian,
-# Urdu, Pashto, Yiddish, Dhivehi, Uyghur, Sorani Kurdish, Sindhi, Syriac, N'Ko.
-RIGHT_TO_LEFT = {"ar", "he", "fa", "ur", "ps", "yi", "dv", "ug", "ckb", "sd", "syr", "nqo"}
+# The one place that knows which way a language is written; templates and CSS only see
+# the resulting dir="rtl". A script subtag, when the tag has one, decides ("pa-arab" is
+# Punjabi in Shahmukhi, right to left; "sd-deva" is Sindhi in Devanagari, left to right);
+# otherwise the primary language subtag does, by the script that language is usually
+# written in.
+RIGHT_TO_LEFT_SCRIPTS = {
+    "arab",  # Arabic, and Persian, Urdu, Pashto... when they say so
+    "hebr",  # Hebrew, Yiddish, Ladino
+    "syrc",  # Syriac
+    "thaa",  # Thaana (Dhivehi)
+    "nkoo",  # N'Ko
+    "adlm",  # Adlam (Fulani)
+    "rohg",  # Hanifi Rohingya
+    "samr",  # Samaritan
+    "mand",  # Mandaic
+}
+RIGHT_TO_LEFT = {
+    "ar",  # Arabic
+    "he",  # Hebrew
+    "fa",  # Persian
+    "ur",  # Urdu
+    "ps",  # Pashto
+    "yi",  # Yiddish
+    "dv",  # Dhivehi
+    "ug",  # Uyghur
+    "ckb",  # Central (Sorani) Kurdish; "ku" alone is Kurmanji, mostly in Latin letters
+    "sd",  # Sindhi (in Pakistan, where most of its press is)
+    "syr",  # Syriac
+    "nqo",  # N'Ko
+    "arc",  # Aramaic
+    "bal",  # Balochi
+    "mzn",  # Mazanderani
+    "glk",  # Gilaki
+    "lrc",  # Northern Luri
+    "azb",  # South Azerbaijani (Iran), written in Arabic letters
+}
+# The shape of a BCP 47 tag, lower case: a 2 or 3 letter language ("ar", "ckb"), then
+# subtags of 1 to 8 letters or digits ("ar-eg", "zh-hant-tw", "es-419"). Tags that only
+# look like words ("arabic") are refused; whether a subtag is registered is not checked.
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
 
 
 def text_direction(language: str) -> str:
-    """ "rtl" for a language written right to left, else "ltr"."""
-    return "rtl" if language.lower().split("-")[0] in RIGHT_TO_LEFT else "ltr"
+    """ "rtl" when `language` (a BCP 47 tag, any case) is written right to left, else "ltr".
+
+    Browsers cannot tell from lang="ar" alone which way to set text: the dir attribute
+    must say so, and it is worked out here, once, for pages, cards and anything else.
+    A blank or unknown tag is left to right, as the site's own language is.
+    """
+    primary, *subtags = language.strip().lower().replace("_", "-").split("-")
+    if subtags and len(subtags[0]) == 4 and subtags[0].isalpha():
+        return "rtl" if subtags[0] in RIGHT_TO_LEFT_SCRIPTS else "ltr"
+    return "rtl" if primary in RIGHT_TO_LEFT else "ltr"
 
 
 def validate_language_tag(value: str) -> None:
+    """Refuse a language that is not shaped like a BCP 47 tag, saying what to write."""
     if value and not LANGUAGE_TAG.fullmatch(value.lower()):
         raise ValidationError(
             f"“{value}” is not a language code: use one like 'ar', 'fr' or 'pt-br' (BCP 47)."
@@ -311,15 +356,21 @@ class StoryPage(Page):
         return self.title
 
     @property
+    def language_tag(self) -> str:
+        """The language the story is written in: its own, or the site's when blank."""
+        return self.language.strip().lower() or settings.LANGUAGE_CODE.lower()
+
+    @property
     def foreign_language(self) -> str:
         """The story's language when it is not the site's ("" otherwise): what its copy
         is marked with (`lang`), so browsers, screen readers and search read it right."""
-        own = self.language.lower()
-        return own if own and own != settings.LANGUAGE_CODE.lower() else ""
+        own = self.language_tag
+        return own if own != settings.LANGUAGE_CODE.lower() else ""
 
     @property
     def text_direction(self) -> str:
-        return text_direction(self.language)
+        """ "rtl" or "ltr": the way the story's copy is written (see `text_direction()`)."""
+        return text_direction(self.language_tag)
 
     def byline_names(self) -> tuple[list[Author], Agency | None]:
         """Who the byline names, in order: the authors, then the agency."""
@@ -480,7 +531,11 @@ class BlogPostPage(StoryPage):
         # Keeps the slug in step with the headline until the story is first published.
         TitleFieldPanel("title", heading="Headline", placeholder="Headline*"),
         FieldPanel("standfirst"),
-        InlinePanel("bylines", label="Author", heading="Byline"),
+        MultiFieldPanel(
+            # Under the authors, as in an article's Byline panel (beside the dateline).
+            [InlinePanel("bylines", label="Author"), FieldPanel("language")],
+            heading="Byline",
+        ),
         *STORY_BODY_PANELS,
     ]
     promote_panels = STORY_PROMOTE_PANELS

@@ -243,3 +243,62 @@ def test_the_agency_chooser_names_agencies_in_full(client, staff, agency):
     response = client.get(reverse("wagtailsnippetchoosers_news_agency:choose"))
 
     assert "Continental Press Agency (CPA)" in response.json()["html"]
+
+
+# A story's language -------------------------------------------------------------------
+
+
+def test_an_articles_language_is_set_in_the_byline_panel_beside_the_dateline(client, news, staff):
+    client.force_login(staff("ed", services.EDITORS))
+
+    response = client.get(add_url(news))
+
+    soup = BeautifulSoup(response.content, "html.parser")
+    dateline = soup.select_one("#id_dateline")
+    language = soup.select_one("#id_language")
+    assert language is not None
+    assert dateline.find_next("input", id="id_language") is language
+    panel = language.find_parent("section")
+    assert "Byline" in panel.find(["h2", "h3"]).get_text()
+
+
+def test_a_blog_posts_language_is_set_under_its_authors(client, blog, staff):
+    client.force_login(staff("ed", services.EDITORS))
+
+    response = client.get(reverse("wagtailadmin_pages:add", args=("news", "blogpostpage", blog.pk)))
+
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.select_one("#id_bylines-TOTAL_FORMS").find_next("input", id="id_language")
+
+
+def test_an_editor_publishes_an_arabic_story_its_language_stored_in_lower_case(
+    client, news, staff, reporter_author
+):
+    client.force_login(staff("ed", services.EDITORS))
+
+    response = client.post(
+        add_url(news), {**article_form(reporter_author, language="AR"), "action-publish": "1"}
+    )
+
+    assert response.status_code == 302
+    assert ArticlePage.objects.get().language == "ar"
+
+
+def test_a_language_that_is_not_a_code_is_refused_by_the_form_with_a_reason(
+    client, news, staff, reporter_author
+):
+    client.force_login(staff("ed", services.EDITORS))
+
+    response = client.post(
+        add_url(news), {**article_form(reporter_author, language="Arabic"), "action-publish": "1"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["language"] == [
+        "“Arabic” is not a language code: use one like 'ar', 'fr' or 'pt-br' (BCP 47)."
+    ]
+    field = BeautifulSoup(response.content, "html.parser").select_one("#id_language")
+    shown = field.find_parent(class_="w-field").select_one(".error-message").get_text()
+    assert "“Arabic” is not a language code" in shown
+    assert field["value"] == "Arabic"  # kept, to be put right
+    assert not ArticlePage.objects.exists()
