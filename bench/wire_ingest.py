@@ -72,6 +72,7 @@ GOAL_ITEMS = 10_000
 GOAL_PARSE_PER_SECOND = 1_000
 GOAL_INGEST_PER_SECOND = 50
 SAMPLE_SECONDS = 0.2
+TRACED_PER_SHAPE = 50  # files of each shape parsed again under tracemalloc, largest first
 MB = 1024 * 1024
 SEED = 20261202
 
@@ -414,9 +415,10 @@ def document_files(folder: Path) -> list[Path]:
     return [p for p in found if p.suffix.lower() not in PICTURE_SUFFIXES]
 
 
-def parse_phase(folder: Path) -> None:
-    """Run in a child: read every file into memory, then time parse() over them. Writes
-    `PROGRESS <files> <items>` lines on stderr and one JSON line on stdout."""
+def parse_phase(folder: Path, *, rounds_wanted: int) -> None:
+    """Run in a child: read every file into memory, then time parse() over them,
+    `rounds_wanted` times. Writes `PROGRESS <round> <files> <items>` lines on stderr and
+    one JSON line on stdout."""
     sys.path.insert(0, str(PROJECT_DIR))
     from broadsheet.wire.parsers import Unreadable, parse
 
@@ -437,40 +439,63 @@ def parse_phase(folder: Path) -> None:
     sys.stderr.write("START\n")
     sys.stderr.flush()
 
-    per_shape: dict[str, dict] = {}
-    refused: list[str] = []
-    kinds = Counter()
-    done_items = 0
-    every = max(len(blobs) // 100, 1)
-    started = time.perf_counter()
-    for index, ((relative, name, data), shape) in enumerate(zip(blobs, shapes, strict=True)):
-        before = time.perf_counter()
-        try:
-            items = parse(data, filename=name)
-        except Unreadable as refusal:
-            refused.append(f"{relative}: {refusal.reason}")
-            items = []
-        spent = time.perf_counter() - before
-        row = per_shape.setdefault(shape, {"files": 0, "items": 0, "seconds": 0.0, "bytes": 0})
-        row["files"] += 1
-        row["items"] += len(items)
-        row["seconds"] += spent
-        row["bytes"] += len(data)
-        kinds.update(str(item.kind) for item in items)
-        done_items += len(items)
-        del items
-        if index % every == 0:
-            sys.stderr.write(f"PROGRESS {index + 1} {done_items}\n")
-            sys.stderr.flush()
-    seconds = time.perf_counter() - started
+    def one_round(number: int) -> dict:
+        per_shape: dict[str, dict] = {}
+        refused: list[str] = []
+        kinds = Counter()
+        done_items = 0
+        every = max(len(blobs) // 100, 1)
+        started = time.perf_counter()
+        for index, ((relative, name, data), shape) in enumerate(zip(blobs, shapes, strict=True)):
+            before = time.perf_counter()
+            try:
+                items = parse(data, filename=name)
+            except Unreadable as refusal:
+                refused.append(f"{relative}: {refusal.reason}")
+                items = []
+            spent = time.perf_counter() - before
+            row = per_shape.setdefault(shape, {"files": 0, "items": 0, "seconds": 0.0, "bytes": 0})
+            row["files"] += 1
+            row["items"] += len(items)
+            row["seconds"] += spent
+            row["bytes"] += len(data)
+            kinds.update(str(item.kind) for item in items)
+            done_items += len(items)
+            del items
+            if index % every == 0:
+                sys.stderr.write(f"PROGRESS {number} {index + 1} {done_items}\n")
+                sys.stderr.flush()
+        return {
+            "seconds": time.perf_counter() - started,
+            "items": done_items,
+            "per_shape": per_shape,
+            "refused": refused,
+            "kinds": kinds,
+        }
+
+    # Other work on the two cores slows a round; the best of a few is the parser's own
+    # speed (as timeit reports), and every round is kept.
+    rounds = [one_round(number) for number in range(rounds_wanted)]
+    best = min(rounds, key=lambda r: r["seconds"])
+    per_shape, refused, kinds = best["per_shape"], best["refused"], best["kinds"]
+    done_items, seconds = best["items"], best["seconds"]
     peak_kernel = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
-    # Python's own allocations while one file is parsed (tracemalloc slows parsing, so
-    # this is a second, untimed pass): the largest, and its file.
+    # Python's own allocations while one file is parsed: the largest, and its file.
+    # tracemalloc slows parsing about eightfold, so this is a second, untimed pass over
+    # the largest files of each shape only (what one file costs grows with its size).
+    largest: dict[str, list] = {}
+    for blob, shape in zip(blobs, shapes, strict=True):
+        largest.setdefault(shape, []).append(blob)
+    traced = [
+        blob
+        for group in largest.values()
+        for blob in sorted(group, key=lambda b: -len(b[2]))[:TRACED_PER_SHAPE]
+    ]
     tracemalloc.start()
     traced_peak, traced_file = 0, ""
     traced_started = time.perf_counter()
-    for relative, name, data in blobs:
+    for relative, name, data in traced:
         tracemalloc.reset_peak()
         floor = tracemalloc.get_traced_memory()[0]
         with contextlib.suppress(Unreadable):
@@ -488,6 +513,7 @@ def parse_phase(folder: Path) -> None:
                 "items_by_kind": dict(kinds),
                 "bytes": sum(len(data) for _, _, data in blobs),
                 "seconds": round(seconds, 3),
+                "rounds_seconds": [round(r["seconds"], 3) for r in rounds],
                 "warmup_seconds": round(warmup, 3),
                 "per_shape": {
                     key: {**row, "seconds": round(row["seconds"], 3)}
@@ -500,6 +526,7 @@ def parse_phase(folder: Path) -> None:
                 "tracemalloc_peak_per_file_mb": round(traced_peak / MB, 2),
                 "tracemalloc_peak_file": traced_file,
                 "tracemalloc_pass_seconds": round(traced_seconds, 1),
+                "tracemalloc_files": len(traced),
             }
         )
     )
@@ -817,22 +844,30 @@ def tail(path: Path, lines: int = 30) -> str:
 def run_parse(folder: Path, manifest: dict, *, work: Path, args: argparse.Namespace) -> dict:
     wait_for_quiet(limit=0.3, patience=args.quiet_wait)
     total_files = sum(1 for f in manifest["files"] if f["shape"] != "photo")
-    bar = Progress("Parsing (no Django)", total_files, "files")
+    bar = Progress("Parsing (no Django)", total_files * args.parse_rounds, "files")
     marks: dict[str, float] = {}
-    progress: list[tuple[float, int]] = []  # seconds, items parsed
 
     def on_line(line: str, seconds: float) -> None:
         if line == "START":
             marks["start"] = seconds
         elif line.startswith("PROGRESS "):
-            _, files, items = line.split()
-            progress.append((seconds, int(items)))
-            bar.update(int(files), f"{int(items):,} items")
+            _, number, files, items = line.split()
+            bar.update(
+                int(number) * total_files + int(files),
+                f"round {int(number) + 1}/{args.parse_rounds}, {int(items):,} items",
+            )
 
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     busy_before, own_before = machine_busy_seconds(), own_cpu_seconds()
     child = Child(
-        [sys.executable, str(SCRIPT), "--parse-phase", str(folder)],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--parse-phase",
+            str(folder),
+            "--parse-rounds",
+            str(args.parse_rounds),
+        ],
         env={**env, "PYTHONUNBUFFERED": "1"},
         stdout_path=work / "parse.out",
         stderr_path=work / "parse.err",
@@ -856,7 +891,6 @@ def run_parse(folder: Path, manifest: dict, *, work: Path, args: argparse.Namesp
         peak_rss_kernel_mb=round(usage.ru_maxrss / 1024, 1),
         other_cores=round(max(0.0, busy - child_cpu) / seconds, 2),
         samples=[(round(t, 2), round(rss, 1)) for t, rss in child.samples],
-        progress=progress,
         timed_start=marks.get("start"),
     )
     for row in result["per_shape"].values():
@@ -1065,7 +1099,7 @@ def checks(manifest: dict, parsed: dict, ingest: dict | None, facts: dict | None
             "ok": all(outcome.get(k, 0) == v for k, v in expected.items())
             and not others
             and ingest["files_reported"] == len(manifest["files"]),
-            "detail": f"{ingest['files_reported']} files: "
+            "detail": f"{ingest['files_reported'] or 0:,} files: "
             + ", ".join(f"{outcome.get(k, 0):,}/{v:,} {k}" for k, v in expected.items())
             + (", and " + ", ".join(f"{v:,} {k}" for k, v in others.items()) if others else ""),
         }
@@ -1142,7 +1176,8 @@ def verdicts(parsed: dict, ingest: dict | None) -> list[dict]:
             "goal": f"parsing at {GOAL_PARSE_PER_SECOND:,}+ items/s",
             "ok": parsed["items_per_second"] >= GOAL_PARSE_PER_SECOND,
             "detail": f"{parsed['items_per_second']:,.0f} items/s "
-            f"({parsed['items']:,} items in {parsed['seconds']:.1f} s), peak RSS "
+            f"({parsed['items']:,} items in {parsed['seconds']:.1f} s, the best of "
+            f"{len(parsed['rounds_seconds'])} rounds), peak RSS "
             f"{parsed['peak_rss_kernel_mb']:.0f} MB",
         }
     ]
@@ -1179,7 +1214,12 @@ def print_table(results: dict) -> None:
         + ", ".join(f"{code} {n:,}" for code, n in sorted(manifest["languages"].items()))
     )
     print()
-    print("Parsing (parse() in a child process without Django, files already in memory):")
+    print(
+        "Parsing (parse() in a child process without Django, files already in memory; the "
+        f"best of {len(parsed['rounds_seconds'])} rounds: "
+        + ", ".join(f"{seconds:.2f}" for seconds in parsed["rounds_seconds"])
+        + " s):"
+    )
     header = (
         f"  {'shape':<26} {'files':>7} {'items':>7} {'seconds':>8} {'items/s':>9} {'KB/file':>8}"
     )
@@ -1200,7 +1240,8 @@ def print_table(results: dict) -> None:
         f"RSS {parsed['baseline_rss_mb']:.0f} MB with every file loaded, peak "
         f"{parsed['peak_rss_mb']:.0f} MB sampled, {parsed['peak_rss_kernel_mb']:.0f} MB kernel; "
         f"largest Python allocation for one file {parsed['tracemalloc_peak_per_file_mb']:.1f} MB "
-        f"(tracemalloc, {parsed['tracemalloc_peak_file']}); other work on the machine "
+        f"(tracemalloc over the {TRACED_PER_SHAPE} largest files of each shape, at "
+        f"{parsed['tracemalloc_peak_file']}); other work on the machine "
         f"{parsed['other_cores']:.2f} cores"
     )
     if ingest is not None:
@@ -1459,6 +1500,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=SEED, help="for the generated copy")
     parser.add_argument(
+        "--parse-rounds",
+        type=int,
+        default=3,
+        help="time parsing this many times over the files and report the best round",
+    )
+    parser.add_argument(
         "--parse-only", action="store_true", help="skip the full ingest (no database)"
     )
     parser.add_argument(
@@ -1507,7 +1554,7 @@ def main(argv: list[str] | None = None) -> int:
         verify_newsroom(args.verify)
         return 0
     if args.parse_phase:
-        parse_phase(args.parse_phase)
+        parse_phase(args.parse_phase, rounds_wanted=args.parse_rounds)
         return 0
     # SIGTERM unwinds like Ctrl-C, through the finally blocks that stop what was started.
     signal.signal(signal.SIGTERM, interrupted)
