@@ -1,10 +1,14 @@
 """What the benchmarks share: progress on stderr, running a project command, the machine's
 CPU time, the charts' font, and stopping cleanly on a signal."""
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import psutil
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -84,3 +88,35 @@ def chart_font(size: int, bold: bool = False):
 
 def interrupted(signum, frame):
     raise KeyboardInterrupt
+
+
+def process_rss(process: psutil.Process) -> int:
+    """Resident bytes of a process and all its descendants."""
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += child.memory_info().rss
+    return total
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def wait_for_quiet(*, limit: float, patience: float) -> float:
+    """Wait (up to `patience` s) until the machine uses under `limit` cores; other work
+    sharing the two cores skews the figures. Returns the load last seen."""
+    deadline = time.monotonic() + patience
+    warned = False
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(1.0)
+        busy = machine_busy_seconds() - before
+        if busy < limit or time.monotonic() >= deadline:
+            if busy >= limit:
+                say(f"  other work on the machine: {busy:.2f} cores (proceeding anyway)")
+            return busy
+        if not warned:
+            say(f"  waiting for other work on the machine to settle ({busy:.2f} cores busy)...")
+            warned = True

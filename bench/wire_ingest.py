@@ -62,8 +62,11 @@ from common import (
     chart_font,
     interrupted,
     machine_busy_seconds,
+    own_cpu_seconds,
+    process_rss,
     run_python,
     say,
+    wait_for_quiet,
 )
 
 SCRIPT = Path(__file__).resolve()
@@ -713,38 +716,6 @@ def verify_newsroom(manifest_path: Path) -> None:
 
 
 # Running a child and watching its memory ---------------------------------------------
-
-
-def process_rss(process: psutil.Process) -> int:
-    """Resident bytes of a process and all its descendants."""
-    total = process.memory_info().rss
-    for child in process.children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            total += child.memory_info().rss
-    return total
-
-
-def own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
-def wait_for_quiet(*, limit: float, patience: float) -> float:
-    """Wait (up to `patience` s) until the machine uses under `limit` cores; other work
-    sharing the two cores skews the figures. Returns the load last seen."""
-    deadline = time.monotonic() + patience
-    warned = False
-    while True:
-        before = machine_busy_seconds()
-        time.sleep(1.0)
-        busy = machine_busy_seconds() - before
-        if busy < limit or time.monotonic() >= deadline:
-            if busy >= limit:
-                say(f"  other work on the machine: {busy:.2f} cores (proceeding anyway)")
-            return busy
-        if not warned:
-            say(f"  waiting for other work on the machine to settle ({busy:.2f} cores busy)...")
-            warned = True
 
 
 class Child:
