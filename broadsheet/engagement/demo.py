@@ -70,7 +70,7 @@ def seed_readers(*, staff_user=None, progress=lambda n: None) -> int:
         BROADSHEET_COMMENTS_PER_ADDRESS_PER_HOUR=10**6,
         BROADSHEET_COMMENTS_PER_READER_PER_MINUTE=10**6,
     ):
-        stories = list(ArticlePage.objects.live().latest_first()[:40])
+        stories = list(ArticlePage.objects.for_readers().latest_first()[:40])
         for index, story in enumerate(stories):
             rng = random.Random(SEED + story.pk)
             for voter in range(rng.randint(0, 30)):

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from wagtail.models import Site
 
 from broadsheet.core.errors import BroadsheetError
 from broadsheet.core.http import reply, same_origin
@@ -27,15 +28,16 @@ from .readers import RateLimited
 MAX_ID = 2**31 - 1  # larger numbers overflow PostgreSQL's integer columns
 
 
-def live_story(story_id: int, *fields: str) -> StoryPage:
-    """The live story, as a StoryPage row (the specific page class is never needed here).
+def live_story(request, story_id: int, *fields: str) -> StoryPage:
+    """The story, as a StoryPage row, if the request's readers may see it (live, public,
+    of this site); the specific page class is never needed here.
 
     Hot endpoints name the `fields` they use: loading a whole article page to check one
     flag took over a third of a vote's time under load.
     """
     if story_id > MAX_ID:
         raise Http404("No such story.")
-    stories = StoryPage.objects.live()
+    stories = StoryPage.objects.for_readers(Site.find_for_request(request))
     if fields:
         stories = stories.only(*fields)
     return get_object_or_404(stories, pk=story_id)
@@ -66,7 +68,7 @@ def tally_json(tally):
 @require_GET
 def story_state(request, story_id):
     """What the cached article page cannot hold: fresh tally, your vote, a challenge."""
-    story = live_story(story_id)
+    story = live_story(request, story_id)
     reader, is_new = readers.reader_from(request)
     comments_open = services.comments_open(story)
     data = {
@@ -86,7 +88,7 @@ def story_state(request, story_id):
 def vote(request, story_id):
     if not same_origin(request):
         return refuse(request, 403, "Votes must be sent from this site's own pages.")
-    story = live_story(story_id, "live", "votes_open")
+    story = live_story(request, story_id, "live", "votes_open")
     reader, is_new = readers.reader_from(request)
     form = VoteForm(request.POST)
     if not form.is_valid():
@@ -133,7 +135,7 @@ def comment_form_context(story, form, *, message=""):
 @require_GET
 def comment_form(request, story_id):
     """The comment form as a page of its own: the path for readers without JavaScript."""
-    story = live_story(story_id)
+    story = live_story(request, story_id)
     if not services.comments_open(story):
         return refuse(request, 403, "Comments are closed on this story.", context={"story": story})
     form = CommentForm(story_id=story.pk, initial={"parent": request.GET.get("reply_to")})
@@ -147,7 +149,7 @@ def comment_form(request, story_id):
 def post_comment(request, story_id):
     if not same_origin(request):
         return refuse(request, 403, "Comments must be sent from this site's own pages.")
-    story = live_story(story_id)
+    story = live_story(request, story_id)
     reader, is_new = readers.reader_from(request)
     form = CommentForm(request.POST, story_id=story.pk)
 

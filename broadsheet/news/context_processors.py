@@ -9,7 +9,7 @@ def newsroom(request):
     site = Site.find_for_request(request) if request else None
     sections = []
     if site is not None:
-        sections = SectionPage.objects.live().child_of(site.root_page).in_menu()
+        sections = SectionPage.objects.for_readers(site).child_of(site.root_page).in_menu()
     return {
         "paper_name": paper_name(site) if site else paper_name(),
         "nav_sections": sections,

@@ -12,9 +12,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
-from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Window,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Length, RowNumber, Substr
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -28,7 +40,7 @@ from wagtail.admin.panels import (
 )
 from wagtail.fields import StreamField
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
-from wagtail.models import Orderable, Page, PageManager
+from wagtail.models import Orderable, Page, PageManager, PageViewRestriction, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
@@ -182,7 +194,48 @@ def validate_language_tag(value: str) -> None:
         )
 
 
-class StoryQuerySet(PageQuerySet):
+def default_site() -> Site | None:
+    """The site readers reach when no request names one (emails, the worker, commands)."""
+    return Site.objects.filter(is_default_site=True).select_related("root_page").first()
+
+
+def restricted() -> Exists:
+    """True of a page behind a view restriction, its own or one on a page above it.
+
+    Wagtail's `PageQuerySet.public()` says the same by loading every restriction first
+    and writing one condition per restricted page; as a subquery it is one query, with
+    no extra round trip, however many restricted sections the site has.
+    """
+    return Exists(
+        PageViewRestriction.objects.filter(
+            page__path=Substr(OuterRef("path"), 1, Length("page__path"))
+        )
+    )
+
+
+class ReadersQuerySet(PageQuerySet):
+    """The one rule for what readers may see, shared by every page, listing and output."""
+
+    def for_readers(self, site: Site | None = None):
+        """Pages a reader of `site` (the default site when None) may see.
+
+        Live, not past their expiry (the scheduler unpublishes expired pages only when it
+        next runs), not behind a view restriction (a password, a login, a group) on the
+        page or any page above it, and inside the site's own tree. Everything readers are
+        shown goes through here: the front page, sections, blogs, the author, tag, agency
+        and date listings, feeds, sitemaps, search and the daily email.
+        """
+        site = site or default_site()
+        readable = self.live().exclude(expire_at__lte=timezone.now()).exclude(restricted())
+        if site is None:
+            return readable.none()
+        return readable.descendant_of(site.root_page, inclusive=True)
+
+
+ReadersManager = PageManager.from_queryset(ReadersQuerySet)
+
+
+class StoryQuerySet(ReadersQuerySet):
     """Reads of stories, written once and shared by pages, feeds, sitemaps and the digest."""
 
     def in_section(self, section):
@@ -198,8 +251,14 @@ class StoryQuerySet(PageQuerySet):
         return self.filter(tagged_items__tag=tag)
 
     def for_listing(self):
-        """Everything a story card shows, in a fixed number of queries however many cards."""
-        return self.select_related("lead_photo", "agency").prefetch_related(
+        """Everything a story card shows, in a fixed number of queries however many cards:
+        the photo and its renditions, the bylines, and `parent_title`, the name of the
+        section or blog the story is in (feeds, structured data and the email print it)."""
+        parent = Page.objects.filter(
+            path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - Page.steplen)
+        )
+        annotated = self.annotate(parent_title=Subquery(parent.values("title")[:1]))
+        return annotated.select_related("lead_photo", "agency").prefetch_related(
             Prefetch("lead_photo__renditions", to_attr="prefetched_renditions"),
             Prefetch("bylines", queryset=Byline.objects.select_related("author")),
         )
@@ -250,13 +309,15 @@ class HomePage(Page):
     subpage_types = ["news.SectionPage", "news.BlogIndexPage"]
     max_count = 1
 
+    objects = ReadersManager()
+
     TOP_STORY_COUNT = 6
     SECTION_STORY_COUNT = 4
     BLOG_POST_COUNT = 4
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["front"] = front_page(self)
+        context["front"] = front_page(self, site=Site.find_for_request(request))
         return context
 
 
@@ -278,11 +339,14 @@ class SectionPage(Page):
     parent_page_types = ["news.HomePage", "news.SectionPage"]
     subpage_types = ["news.SectionPage", "news.ArticlePage"]
 
+    objects = ReadersManager()
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        stories = ArticlePage.objects.live().in_section(self).latest_first().for_listing()
-        context["stories"] = paginate(request, stories)
-        context["subsections"] = self.get_children().live().type(SectionPage)
+        site = Site.find_for_request(request)
+        stories = ArticlePage.objects.for_readers(site).in_section(self).latest_first()
+        context["stories"] = paginate(request, stories.for_listing())
+        context["subsections"] = SectionPage.objects.for_readers(site).child_of(self)
         return context
 
 
@@ -410,7 +474,7 @@ class StoryPage(Page):
             [self], Prefetch("bylines", queryset=Byline.objects.select_related("author"))
         )
         context["breadcrumbs"] = self.get_ancestors().filter(depth__gt=1)
-        context["related_stories"] = self.related_stories()
+        context["related_stories"] = self.related_stories(site=Site.find_for_request(request))
         if self.lead_photo_id:
             self.lead_photo.prefetched_renditions = list(self.lead_photo.renditions.all())
         return context
@@ -419,14 +483,14 @@ class StoryPage(Page):
     def tag_list(self):
         return list(self.tags.all())
 
-    def related_stories(self, limit=4):
+    def related_stories(self, limit=4, *, site=None):
         """Stories from the same section or blog, and stories sharing tags, best first."""
         tag_ids = [tag.pk for tag in self.tag_list]
         parent_path = self.path[: -self.steplen]
         same_parent = Q(path__startswith=parent_path, depth=self.depth)
         shared_tags = Q(tagged_items__tag_id__in=tag_ids)
         return list(
-            StoryPage.objects.live()
+            StoryPage.objects.for_readers(site)
             .exclude(pk=self.pk)
             .filter(same_parent | shared_tags)
             .annotate(shared_tags=Count("tagged_items", filter=shared_tags, distinct=True))
@@ -509,10 +573,13 @@ class BlogIndexPage(Page):
     parent_page_types = ["news.HomePage"]
     subpage_types = ["news.BlogPostPage"]
 
+    objects = ReadersManager()
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        posts = BlogPostPage.objects.live().child_of(self).latest_first().for_listing()
-        context["stories"] = paginate(request, posts)
+        site = Site.find_for_request(request)
+        posts = BlogPostPage.objects.for_readers(site).child_of(self).latest_first()
+        context["stories"] = paginate(request, posts.for_listing())
         context["writers"] = [c.author for c in self.contributors.select_related("author")]
         return context
 
@@ -570,13 +637,16 @@ class FrontPage:
         return stories
 
 
-def front_page(home: HomePage) -> FrontPage:
+def front_page(home: HomePage, *, site: Site | None = None) -> FrontPage:
     """The stories of the front page: the editor's picks first, the newest fill the gaps.
 
     A story appears once: a story that leads or is a top story is left out of its
-    section's block.
+    section's block. The read costs the same few queries however many sections the
+    paper has: the sections' blocks come from one ranked query, not one per section.
     """
-    articles = ArticlePage.objects.live().descendant_of(home).latest_first().for_listing()
+    articles = (
+        ArticlePage.objects.for_readers(site).descendant_of(home).latest_first().for_listing()
+    )
     newest = list(articles[: 1 + HomePage.TOP_STORY_COUNT * 2])
     picked_ids = [pick.story_id for pick in home.top_stories.all()]
     if home.lead_story_id:
@@ -595,16 +665,40 @@ def front_page(home: HomePage) -> FrontPage:
     )
 
     shown = {story.pk for story in [front.lead, *front.top_stories] if story}
-    for section in home.get_children().live().type(SectionPage).specific():
-        stories = list(
-            articles.in_section(section).exclude(pk__in=shown)[: HomePage.SECTION_STORY_COUNT]
-        )
-        if stories:
-            front.sections.append((section, stories))
+    sections = list(SectionPage.objects.for_readers(site).child_of(home))
+    by_section = newest_in_each(articles.exclude(pk__in=shown), sections)
+    front.sections = [
+        (section, by_section[section.path]) for section in sections if by_section[section.path]
+    ]
     front.blog_posts = list(
-        BlogPostPage.objects.live()
+        BlogPostPage.objects.for_readers(site)
         .descendant_of(home)
         .latest_first()
         .for_listing()[: HomePage.BLOG_POST_COUNT]
     )
     return front
+
+
+def newest_in_each(stories, sections, count=HomePage.SECTION_STORY_COUNT):
+    """The `count` newest of `stories` under each of `sections` (siblings), in one query:
+    {section path: [stories]}. A story's section is the start of its tree path."""
+    by_section = {section.path: [] for section in sections}
+    if not sections:
+        return by_section
+    length = len(sections[0].path)
+    section_of = Substr("path", 1, length)
+    ranked = (
+        stories.annotate(
+            section_path=section_of,
+            place=Window(
+                RowNumber(),
+                partition_by=[section_of],
+                order_by=[F("first_published_at").desc(), F("pk").desc()],
+            ),
+        )
+        .filter(section_path__in=list(by_section), place__lte=count)
+        .order_by("section_path", "place")
+    )
+    for story in ranked:
+        by_section[story.section_path].append(story)
+    return by_section

@@ -7,7 +7,9 @@ functions, so the demo cannot drift from the product.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
@@ -50,9 +52,18 @@ def ensure_home_page(*, site_name: str) -> HomePage:
     home = HomePage(title="Home", slug="front-page")
     root.add_child(instance=home)
     home.save_revision().publish()
+    # The site's address starts as BROADSHEET_BASE_URL, where readers reach this install;
+    # editors change it in Settings › Sites, and every absolute link follows (paper.py).
+    address = urlsplit(settings.WAGTAILADMIN_BASE_URL)
+    port = address.port or (443 if address.scheme == "https" else 80)
     Site.objects.update_or_create(
         is_default_site=True,
-        defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": site_name},
+        defaults={
+            "hostname": address.hostname or "localhost",
+            "port": port,
+            "root_page": home,
+            "site_name": site_name,
+        },
     )
     if welcome is not None and welcome.specific_class is Page:
         welcome.delete()

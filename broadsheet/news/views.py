@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from taggit.models import Tag
+from wagtail.models import Site
 
 from .models import Agency, ArticlePage, Author, StoryPage, paginate
 
@@ -14,13 +15,13 @@ from .models import Agency, ArticlePage, Author, StoryPage, paginate
 def listing_of(owner, *, template: str, name: str, stories):
     """The view of one author's, agency's or tag's stories: newest first, paginated.
 
-    `owner` is where the slug is looked up (a model or queryset); `stories(found)` is the
-    reader's queryset of what it lists.
+    `owner` is where the slug is looked up (a model or queryset); `stories(found, site)` is
+    what it lists, of what the readers of the request's site may see.
     """
 
     def view(request, slug):
         found = get_object_or_404(owner, slug=slug)
-        listed = stories(found).latest_first().for_listing()
+        listed = stories(found, Site.find_for_request(request)).latest_first().for_listing()
         return render(request, template, {name: found, "stories": paginate(request, listed)})
 
     return view
@@ -30,25 +31,26 @@ author_detail = listing_of(
     Author.objects.select_related("photo"),
     template="news/author.html",
     name="author",
-    stories=lambda author: StoryPage.objects.live().by_author(author),
+    stories=lambda author, site: StoryPage.objects.for_readers(site).by_author(author),
 )
 agency_detail = listing_of(
     Agency,
     template="news/agency.html",
     name="agency",
-    stories=lambda agency: ArticlePage.objects.live().filter(agency=agency),
+    stories=lambda agency, site: ArticlePage.objects.for_readers(site).filter(agency=agency),
 )
 tag_detail = listing_of(
     Tag,
     template="news/tag.html",
     name="tag",
-    stories=lambda tag: StoryPage.objects.live().tagged(tag),
+    stories=lambda tag, site: StoryPage.objects.for_readers(site).tagged(tag),
 )
 
 
 def archive_index(request):
     """Months that have stories, newest first, with how many each has."""
-    months = StoryPage.objects.live().dates("first_published_at", "month", order="DESC")
+    readable = StoryPage.objects.for_readers(Site.find_for_request(request))
+    months = readable.dates("first_published_at", "month", order="DESC")
     return render(request, "news/archive_index.html", {"months": months})
 
 
@@ -73,7 +75,7 @@ def archive(request, year, month=None, day=None):
 
     zone = timezone.get_current_timezone()
     stories = (
-        StoryPage.objects.live()
+        StoryPage.objects.for_readers(Site.find_for_request(request))
         .filter(
             first_published_at__gte=datetime.combine(start, time.min, tzinfo=zone),
             first_published_at__lt=datetime.combine(end, time.min, tzinfo=zone),

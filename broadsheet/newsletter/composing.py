@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from broadsheet.engagement.models import VoteTally
 from broadsheet.engagement.services import comment_counts
-from broadsheet.news.models import ArticlePage, BlogPostPage, StoryPage
+from broadsheet.news.models import ArticlePage, BlogPostPage, StoryPage, default_site
 from broadsheet.news.paper import absolute_url
 
 logger = logging.getLogger(__name__)
@@ -93,9 +93,9 @@ def item_for(story: StoryPage, *, comments: int, tally: tuple[int, int], now, pi
     item = IssueItem(
         story_id=story.pk,
         title=story.title,
-        url=absolute_url(story.get_url()),
+        url=story.get_full_url(),
         standfirst=story.standfirst,
-        section=story.get_parent().title,
+        section=story.parent_title,
         byline=story.byline_text,
         published_at=story.first_published_at,
         comment_count=comments,
@@ -137,15 +137,17 @@ def compose(issue, *, now: datetime | None = None) -> Composition:
         for pick in sorted(issue.picks.all(), key=lambda pick: pick.sort_order or 0)
         if pick.story_id
     ]
-    picks = {s.pk: s for s in StoryPage.objects.live().filter(pk__in=picked_ids).for_listing()}
+    site = default_site()
+    readable = StoryPage.objects.for_readers(site)
+    picks = {s.pk: s for s in readable.filter(pk__in=picked_ids).for_listing()}
     recent = list(
-        ArticlePage.objects.live()
+        ArticlePage.objects.for_readers(site)
         .filter(first_published_at__gt=since, first_published_at__lte=until)
         .exclude(pk__in=picked_ids)
         .for_listing()
     )
     posts = list(
-        BlogPostPage.objects.live()
+        BlogPostPage.objects.for_readers(site)
         .filter(first_published_at__gt=since, first_published_at__lte=until)
         .exclude(pk__in=picked_ids)
         .order_by("-first_published_at", "-pk")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from wagtail.models import Site
 
 from broadsheet.engagement.models import Comment
 from broadsheet.engagement.services import cast_vote
@@ -115,9 +116,10 @@ def test_the_issue_carries_the_number_of_top_stories_editors_set(issue, make_art
 
 
 def test_items_carry_absolute_links_bylines_and_the_photo(
-    issue, make_article, agency, photo, reporter_author, hours_before, settings
+    issue, make_article, agency, photo, reporter_author, hours_before
 ):
-    settings.WAGTAILADMIN_BASE_URL = "http://courier.test"
+    # Links are made from the site's own address (Settings › Sites), not a setting.
+    Site.objects.filter(is_default_site=True).update(hostname="courier.test", port=80)
     make_article(title="Wire story", slug="wire", agency=agency, published_at=hours_before(1))
 
     (item,) = compose_at_send_time(issue).top_stories
