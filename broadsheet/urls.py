@@ -11,6 +11,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("engagement/", include("broadsheet.engagement.urls")),
     path("newsletter/", include("broadsheet.newsletter.urls")),
+    path("search/", include("broadsheet.search.urls")),
+    path("", include("broadsheet.distribution.urls")),
     path("", include("broadsheet.news.urls")),
 ]
 

@@ -40,7 +40,10 @@ INSTALLED_APPS = [
     "broadsheet.wire",
     "broadsheet.engagement",
     "broadsheet.newsletter",
+    "broadsheet.distribution",
+    "broadsheet.search",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
     "wagtail.sites",
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +267,16 @@ TAGGIT_CASE_INSENSITIVE = True
 # Newsroom
 # Stories per page on section, tag, author, agency and archive listings.
 BROADSHEET_LISTING_PAGE_SIZE = 20
+
+# Feeds (broadsheet/distribution): items carry the whole story, or only its standfirst.
+BROADSHEET_FEED_FULL_TEXT = env_bool("BROADSHEET_FEED_FULL_TEXT", True)
+# Stories per feed.
+BROADSHEET_FEED_LENGTH = int(os.environ.get("BROADSHEET_FEED_LENGTH", "30"))
+# A WebSub hub (e.g. https://pubsubhubbub.appspot.com/): feeds name it, and the worker pings
+# it when a story is published, updated or taken down. Empty: no hub, no pings.
+BROADSHEET_WEBSUB_HUB = os.environ.get("BROADSHEET_WEBSUB_HUB", "")
+# The language the paper publishes in, for the Google News sitemap and feeds.
+BROADSHEET_LANGUAGE = os.environ.get("BROADSHEET_LANGUAGE", "en")
 
 # The daily newsletter: confirmation links expire; re-sending waits; sign-ups per address.
 BROADSHEET_NEWSLETTER_CONFIRM_DAYS = 7

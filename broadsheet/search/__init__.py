@@ -1,0 +1,1 @@
+"""The readers' search page over articles, blog posts, authors and tags (Wagtail search)."""
