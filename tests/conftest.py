@@ -194,6 +194,71 @@ def fresh_cache():
     cache.clear()
 
 
+# One story of each kind readers must never be shown, by title (see `hidden_stories`).
+HIDDEN = ["Draft story", "Embargoed story", "Expired story", "Members' story", "Other site story"]
+
+
+@pytest.fixture
+def hidden_stories(newsroom_morning, home, news, make_article, reporter_author):
+    """Build one story of each kind readers must never see: `hidden_stories(**fields)`
+    gives {title: story}, each story with `fields` (tags, agency, body, ...).
+
+    A draft; an embargoed story (published, withdrawn, scheduled six hours ahead); one
+    expired an hour ago whose unpublishing has not run yet; one in a section behind a
+    password; and one on another site of the same install (other.test).
+    """
+    from wagtail.models import Page, PageViewRestriction, Site
+
+    def make(**fields):
+        now = timezone.now()
+        tags = fields.pop("tags", ())
+        draft = ArticlePage(title="Draft story", slug="draft", standfirst="Draft.", **fields)
+        draft.bylines = [Byline(author=reporter_author)]
+        draft.tags.add(*tags)
+        stories = {"Draft story": services.draft_story(parent=news, story=draft)}
+
+        fields["tags"] = tags
+        embargoed = make_article(title="Embargoed story", slug="embargoed", **fields)
+        services.withdraw_story(story=embargoed)
+        services.schedule_story(story=embargoed, at=now + timedelta(hours=6))
+        stories["Embargoed story"] = embargoed
+
+        stories["Expired story"] = make_article(
+            title="Expired story", slug="expired", expire_at=now - timedelta(hours=1), **fields
+        )
+
+        members = add_section(home, "Members")
+        PageViewRestriction.objects.create(
+            page=members, restriction_type=PageViewRestriction.PASSWORD, password="s3cret"
+        )
+        stories["Members' story"] = make_article(
+            title="Members' story", slug="members", parent=members, **fields
+        )
+
+        other_root = Page.get_first_root_node().add_child(
+            instance=Page(title="Other paper", slug="other-paper")
+        )
+        Site.objects.create(hostname="other.test", port=80, root_page=other_root, site_name="Other")
+        other_news = add_section(other_root, "Other news", slug="other-news")
+        stories["Other site story"] = make_article(
+            title="Other site story", slug="other", parent=other_news, **fields
+        )
+        return stories
+
+    return make
+
+
+@pytest.fixture
+def newsroom(hidden_stories, make_article, agency):
+    """{title: story}: "Public story", which readers may read, and the `hidden_stories`,
+    all tagged "harbour", from the agency, by the reporter."""
+    common = {"tags": ("harbour",), "agency": agency}
+    return {
+        "Public story": make_article(title="Public story", slug="public", **common),
+        **hidden_stories(**common),
+    }
+
+
 @pytest.fixture
 def story(make_article):
     """A story published today, so comments and votes are open."""

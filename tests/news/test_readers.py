@@ -12,56 +12,12 @@ from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models import Site
 
-from broadsheet.news import services
-from broadsheet.news.models import ArticlePage, Byline, HomePage, StoryPage
+from broadsheet.news.models import HomePage, StoryPage
 from broadsheet.newsletter.composing import compose
 from broadsheet.newsletter.models import DailyIssue
-from tests.conftest import add_section
-
-HIDDEN = ["Draft story", "Embargoed story", "Expired story", "Members' story", "Other site story"]
-
-
-@pytest.fixture
-def newsroom(newsroom_morning, home, news, make_article, agency, reporter_author):
-    """{title: story} for the visible story and one story of each hidden kind."""
-    now = timezone.now()
-    common = {"tags": ("harbour",), "agency": agency}
-    stories = {"Public story": make_article(title="Public story", slug="public", **common)}
-
-    draft = ArticlePage(title="Draft story", slug="draft", agency=agency)
-    draft.bylines = [Byline(author=reporter_author)]
-    draft.tags.add("harbour")
-    stories["Draft story"] = services.draft_story(parent=news, story=draft)
-
-    embargoed = make_article(title="Embargoed story", slug="embargoed", **common)
-    services.withdraw_story(story=embargoed)
-    services.schedule_story(story=embargoed, at=now + timedelta(hours=6))
-    stories["Embargoed story"] = embargoed
-
-    # Expired an hour ago; the scheduler that unpublishes it has not run yet.
-    stories["Expired story"] = make_article(
-        title="Expired story", slug="expired", expire_at=now - timedelta(hours=1), **common
-    )
-
-    members = add_section(home, "Members")
-    PageViewRestriction.objects.create(
-        page=members, restriction_type=PageViewRestriction.PASSWORD, password="s3cret"
-    )
-    stories["Members' story"] = make_article(
-        title="Members' story", slug="members", parent=members, **common
-    )
-
-    other_root = Page.get_first_root_node().add_child(
-        instance=Page(title="Other paper", slug="other-paper")
-    )
-    Site.objects.create(hostname="other.test", port=80, root_page=other_root, site_name="Other")
-    other_news = add_section(other_root, "Other news", slug="other-news")
-    stories["Other site story"] = make_article(
-        title="Other site story", slug="other", parent=other_news, **common
-    )
-    return stories
+from tests.conftest import HIDDEN, add_section
 
 
 def card_titles(response):
