@@ -80,13 +80,3 @@ class StoryBodyBlock(blocks.StreamBlock):
     photo = PhotoBlock()
     embed = EmbedBlock(template="news/blocks/embed.html", icon="media")
     fact_box = FactBoxBlock()
-
-
-class CorrectionBlock(blocks.StructBlock):
-    """A dated note telling readers what was wrong in the story and what was put right."""
-
-    date = blocks.DateBlock()
-    note = blocks.TextBlock()
-
-    class Meta:
-        icon = "warning"

@@ -26,6 +26,7 @@ from .models import (
     BlogIndexPage,
     BlogPostPage,
     Byline,
+    Correction,
     Photo,
     SectionPage,
 )
@@ -503,13 +504,10 @@ def seed_newsroom(*, progress: Callable[[int], None] = lambda n: None, now=None)
             story.bylines = [Byline(author=list(authors.values())[index % len(authors)])]
         if index % 11 == 3:
             story.corrections = [
-                (
-                    "correction",
-                    {
-                        "date": (published_at + timedelta(days=1)).date(),
-                        "note": "An earlier version of this story misspelled the name of "
-                        f"{PEOPLE[index % len(PEOPLE)][0]}.",
-                    },
+                Correction(
+                    date=(published_at + timedelta(days=1)).date(),
+                    note="An earlier version of this story misspelled the name of "
+                    f"{PEOPLE[index % len(PEOPLE)][0]}.",
                 )
             ]
         story = services.publish_story(parent=sections[path], story=story)

@@ -44,7 +44,7 @@ from wagtail.models import Orderable, Page, PageManager, PageViewRestriction, Si
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
-from .blocks import CorrectionBlock, StoryBodyBlock
+from .blocks import StoryBodyBlock
 from .forms import StoryPageForm
 
 
@@ -386,11 +386,6 @@ class StoryPage(Page):
     )
     lead_photo_caption = models.CharField(max_length=400, blank=True)
     body = StreamField(StoryBodyBlock())
-    corrections = StreamField(
-        [("correction", CorrectionBlock())],
-        blank=True,
-        help_text="Dated notes shown at the end of the story.",
-    )
     tags = ClusterTaggableManager(through="news.StoryTag", blank=True)
     comments_open = models.BooleanField(default=True)
     votes_open = models.BooleanField(default=True)
@@ -471,7 +466,9 @@ class StoryPage(Page):
         # Everything the page shows is loaded here in a fixed number of queries, however
         # many authors, tags, photos or related stories the story has.
         prefetch_related_objects(
-            [self], Prefetch("bylines", queryset=Byline.objects.select_related("author"))
+            [self],
+            Prefetch("bylines", queryset=Byline.objects.select_related("author")),
+            "corrections",
         )
         context["breadcrumbs"] = self.get_ancestors().filter(depth__gt=1)
         context["related_stories"] = self.related_stories(site=Site.find_for_request(request))
@@ -510,6 +507,41 @@ class StoryTag(TaggedItemBase):
     content_object = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="tagged_items")
 
 
+class Correction(Orderable):
+    """A dated note telling readers what was wrong in a story and what was put right.
+
+    A row of its own (not a block in the story) so that the paper can list every
+    correction it has made, newest first, across stories (`corrections_for_readers`).
+    It belongs to the story's form, so it goes through revisions and the review
+    workflow like the rest of the story; the rows are the live page's.
+    """
+
+    story = ParentalKey(StoryPage, on_delete=models.CASCADE, related_name="corrections")
+    # A day, not a moment: the correction is printed with its date, and schema.org's
+    # CorrectionComment takes a date; the newsroom's day by default.
+    date = models.DateField(default=timezone.localdate)
+    note = models.TextField(help_text="What was wrong, and what is right now.")
+
+    panels = [FieldPanel("date"), FieldPanel("note")]
+
+    class Meta(Orderable.Meta):
+        indexes = [models.Index(fields=["-date", "-id"], name="news_correction_newest")]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d}: {self.note[:60]}"
+
+
+def corrections_for_readers(site: Site | None = None):
+    """Every correction on a story the readers of `site` may see, newest first, with its
+    story: the corrections page, and the corrections feed, list these."""
+    stories = StoryPage.objects.for_readers(site).values("pk")
+    return (
+        Correction.objects.filter(story__in=stories)
+        .select_related("story")
+        .order_by("-date", "-pk")
+    )
+
+
 # What follows the byline in every story's editing form.
 STORY_BODY_PANELS = [
     MultiFieldPanel(
@@ -517,7 +549,12 @@ STORY_BODY_PANELS = [
     ),
     FieldPanel("body"),
     FieldPanel("tags"),
-    FieldPanel("corrections"),
+    InlinePanel(
+        "corrections",
+        label="Correction",
+        heading="Corrections",
+        help_text="Dated notes shown at the end of the story and on the corrections page.",
+    ),
     FieldPanel("minor_update"),
 ]
 STORY_PROMOTE_PANELS = [

@@ -9,7 +9,7 @@ from django.utils import timezone
 from taggit.models import Tag
 from wagtail.models import Site
 
-from .models import Agency, ArticlePage, Author, StoryPage, paginate
+from .models import Agency, ArticlePage, Author, StoryPage, corrections_for_readers, paginate
 
 
 def listing_of(owner, *, template: str, name: str, stories):
@@ -90,5 +90,26 @@ def archive(request, year, month=None, day=None):
             "period": period,
             "start": start,
             "stories": paginate(request, stories),
+        },
+    )
+
+
+def corrections(request):
+    """Every correction the paper has made, on stories readers may see, newest first.
+
+    A paper that owns its mistakes in one place is easier to trust; the list is
+    `corrections_for_readers`, which the corrections feed reads too.
+    """
+    site = Site.find_for_request(request)
+    corrections = paginate(request, corrections_for_readers(site))
+    return render(
+        request,
+        "news/corrections.html",
+        {
+            "corrections": corrections,
+            "page_obj": corrections,  # the name crawlers' and cards' tags read listings by
+            "breadcrumbs": [site.root_page] if site else [],
+            "social_title": "Corrections",
+            "social_description": "Every correction made to a story, newest first.",
         },
     )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from broadsheet.news import services as news
-from broadsheet.news.models import Agency, ArticlePage, StoryPage
+from broadsheet.news.models import Agency, ArticlePage, Correction, StoryPage
 
 from .mapping import (
     CAPTION_MAX,
@@ -337,10 +337,11 @@ def update_story(row: WireItem, *, item: ParsedItem, story: StoryPage, previous:
     latest = story.get_latest_revision()
     edited_by_hand = latest is not None and previous.revision_id not in (None, latest.pk)
     current = story.get_latest_revision_as_object()
-    fields["corrections"] = [(child.block_type, child.value) for child in current.corrections]
+    # The corrections the story has (those an editor added too), and the agency's own.
+    fields["corrections"] = list(current.corrections.all())
     note = agency_note(item, agency=row.agency)
     if note:
-        fields["corrections"].append(("correction", {"date": note[0], "note": note[1]}))
+        fields["corrections"].append(Correction(date=note[0], note=note[1]))
     picture_owner = ArticlePage(
         lead_photo=story.lead_photo, lead_photo_caption=story.lead_photo_caption
     )

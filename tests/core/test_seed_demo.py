@@ -67,7 +67,7 @@ class DemoNewsroomTests(TestCase):
     def test_demo_has_corrections_updates_wire_copy_and_a_scheduled_story(self):
         stories = list(StoryPage.objects.live())
 
-        assert any(story.corrections for story in stories)
+        assert any(story.corrections.exists() for story in stories)
         assert any(story.last_updated_at > story.first_published_at for story in stories)
         assert ArticlePage.objects.live().filter(agency__isnull=False).exists()
         scheduled = ArticlePage.objects.filter(live=False, go_live_at__isnull=False)
@@ -80,7 +80,7 @@ class DemoNewsroomTests(TestCase):
         assert items.filter(kind="text").count() >= 24
         assert set(items.values_list("language", flat=True)) >= {"en", "fr", "es", "ar", "he"}
         updated = items.get(version="2", desk=WireItem.Desk.PUBLISHED)
-        assert [block.value["note"] for block in updated.story.specific.corrections] == [
+        assert [c.note for c in updated.story.specific.corrections.all()] == [
             "This story was corrected by CPA."
         ]
         killed = items.get(desk=WireItem.Desk.KILLED)

@@ -39,7 +39,7 @@ def article_form(reporter_author, **overrides):
                 ("crosshead", "'No other choice'"),
             ]
         ),
-        "corrections": streamfield([]),
+        "corrections": inline_formset([]),
         "tags": "bridges, transport",
         "comments_open": "on",
         "votes_open": "on",

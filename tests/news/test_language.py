@@ -1,5 +1,7 @@
 """Stories keep their language: Arabic copy reads right to left inside an English site."""
 
+from datetime import date
+
 import pytest
 from bs4 import BeautifulSoup
 from django.core.exceptions import ValidationError
@@ -9,6 +11,7 @@ from broadsheet.news.models import (
     ArticlePage,
     Author,
     Byline,
+    Correction,
     text_direction,
     validate_language_tag,
 )
@@ -192,9 +195,7 @@ def test_names_credits_and_corrections_keep_their_own_direction(client, make_art
     story = make_article(
         title=ARABIC_HEADLINE,
         language="ar",
-        corrections=[
-            {"type": "correction", "value": {"date": "2026-11-20", "note": "صُحّح اسم الوزير."}}
-        ],
+        corrections=[Correction(date=date(2026, 11, 20), note="صُحّح اسم الوزير.")],
     )
     Byline.objects.create(story=story, author=arabic_author, sort_order=1)
 

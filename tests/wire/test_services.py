@@ -132,7 +132,7 @@ def test_a_correction_adds_a_dated_note_for_readers(source, client):
     ingest(source, newsml_g2(story(subjects=[POLITICS], version=2, correction=True)))
 
     page = article()
-    notes = [block.value["note"] for block in page.corrections]
+    notes = [correction.note for correction in page.corrections.all()]
     assert notes == ["This story was corrected by CPA."]
     assert "This story was corrected by CPA." in client.get(page.url).content.decode()
 
