@@ -1,11 +1,10 @@
 """The machine-readable doors: feeds, sitemaps and robots.txt, at the site's root."""
 
-from django.urls import path  # noqa: F401
+from . import feeds, sitemaps
 
 app_name = "distribution"
 
 urlpatterns = [
-    # Feeds (feeds.py)
-    # Sitemaps and robots.txt (sitemaps.py)
-    # Corrections (corrections page and feed)
+    *feeds.urlpatterns,  # every feed, the corrections' too
+    *sitemaps.urlpatterns,  # the sitemaps and robots.txt
 ]
