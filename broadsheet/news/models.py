@@ -405,6 +405,11 @@ class StoryPage(Page):
         index.SearchField("standfirst"),
         index.SearchField("body"),
         index.FilterField("first_published_at"),
+        # Readers search for a writer's name or a topic and expect the stories (site search).
+        index.RelatedFields(
+            "bylines", [index.RelatedFields("author", [index.SearchField("name")])]
+        ),
+        index.RelatedFields("tags", [index.SearchField("name")]),
     ]
 
     class Meta:

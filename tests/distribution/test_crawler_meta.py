@@ -178,3 +178,10 @@ def test_a_canonical_url_is_escaped(home):
     canonical, _ = render_meta({"canonical_url": '/x/"><script>alert(1)</script>'})
 
     assert canonical == paper('/x/"><script>alert(1)</script>')
+
+
+def test_search_results_are_not_indexed_even_if_the_view_forgets(client, home):
+    response = client.get("/search/?q=harbour")
+
+    _, robots = head_of(response)
+    assert robots.startswith("noindex")
