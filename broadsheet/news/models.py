@@ -216,7 +216,7 @@ def restricted() -> Exists:
 class ReadersQuerySet(PageQuerySet):
     """The one rule for what readers may see, shared by every page, listing and output."""
 
-    def for_readers(self, site: Site | None = None):
+    def for_readers(self, site: Site | None = None, *, for_search: bool = False):
         """Pages a reader of `site` (the default site when None) may see.
 
         Live, not past their expiry (the scheduler unpublishes expired pages only when it
@@ -224,9 +224,21 @@ class ReadersQuerySet(PageQuerySet):
         page or any page above it, and inside the site's own tree. Everything readers are
         shown goes through here: the front page, sections, blogs, the author, tag, agency
         and date listings, feeds, sitemaps, search and the daily email.
+
+        `for_search` spells the same rule in the plain lookups on indexed fields that
+        Wagtail's search accepts (FilterFields), which cannot take the restriction
+        subquery: the restricted parts of the tree are left out by their paths, read in
+        one small query. (Handing search the readable stories as a subquery of ids
+        instead makes the database list every readable story before it searches: 300 ms
+        on an archive of 100,000, where the search itself takes a few.)
         """
         site = site or default_site()
-        readable = self.live().exclude(expire_at__lte=timezone.now()).exclude(restricted())
+        readable = self.live().exclude(expire_at__lte=timezone.now())
+        if for_search:
+            for path in PageViewRestriction.objects.values_list("page__path", flat=True):
+                readable = readable.exclude(path__startswith=path)
+        else:
+            readable = readable.exclude(restricted())
         if site is None:
             return readable.none()
         return readable.descendant_of(site.root_page, inclusive=True)
@@ -405,6 +417,7 @@ class StoryPage(Page):
         index.SearchField("standfirst"),
         index.SearchField("body"),
         index.FilterField("first_published_at"),
+        index.FilterField("expire_at"),  # for_readers(for_search=True) filters on it
         # Readers search for a writer's name or a topic and expect the stories (site search).
         index.RelatedFields(
             "bylines", [index.RelatedFields("author", [index.SearchField("name")])]

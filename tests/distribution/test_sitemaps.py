@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import F
 from defusedxml import ElementTree
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -209,7 +210,7 @@ def test_the_authors_sitemap_lists_authors_with_stories_readers_may_see(
 
     listed = entries(fetch(client, "/sitemap-authors.xml"))
 
-    newest = StoryPage.objects.order_by("-last_updated_at").first()
+    newest = StoryPage.objects.order_by(F("last_updated_at").desc(nulls_last=True)).first()
     assert set(listed) == {paper("/authors/miriam-okafor/")}
     assert listed[paper("/authors/miriam-okafor/")]["lastmod"] == to_second(newest.last_updated_at)
 

@@ -169,3 +169,14 @@ def test_listings_cost_the_same_queries_however_many_stories(client, agency, mak
     many = queries_for(client, url)
 
     assert many == few
+
+
+def test_the_rule_in_search_form_lets_readers_see_the_same_stories(newsroom):
+    other = Site.objects.get(hostname="other.test")
+
+    for site in (None, other):
+        usual = StoryPage.objects.for_readers(site)
+        for_search = StoryPage.objects.for_readers(site, for_search=True)
+        assert set(for_search.values_list("pk", flat=True)) == set(
+            usual.values_list("pk", flat=True)
+        )

@@ -255,8 +255,9 @@ def queries_for(client, params):
 
 
 # An uncached search pays this many queries, however many stories, authors and tags
-# match. Raise it only with a reason.
-SEARCH_QUERY_BUDGET = 9
+# match. Raise it only with a reason. (10: the readers' rule in the form Wagtail's search
+# takes reads the view restrictions' paths first; see for_readers(for_search=True).)
+SEARCH_QUERY_BUDGET = 10
 
 
 def test_a_search_costs_the_same_queries_however_many_results(
