@@ -59,5 +59,11 @@ bench-newsletter: install
 bench-wire: install
 	$(BIN)/python bench/wire_ingest.py
 
+## make bench-discovery: search, feeds and sitemaps on 100,000 articles, SQLite and
+## PostgreSQL: search p50/p95 and each feed and sitemap page, uncached
+.PHONY: bench-discovery
+bench-discovery: install
+	$(BIN)/python bench/discovery.py
+
 clean:
 	rm -rf $(VENV) var/static
