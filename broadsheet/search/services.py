@@ -138,7 +138,13 @@ def top_sections(site: Site | None) -> list[SectionPage]:
 
 def readable_stories(site: Site | None, filters: Filters):
     """The stories of `site` its readers may see, narrowed by `filters`."""
-    stories = KINDS.get(filters.kind, StoryPage).objects.for_readers(site, for_search=True)
+    stories = StoryPage.objects.for_readers(site, for_search=True)
+    if filters.kind in KINDS:
+        # Narrowed by content type, not by searching the ArticlePage or BlogPostPage
+        # model: Wagtail then matches one content type in the index, and SQLite reads
+        # every index entry of that type to test the match on each (7 s for page 2 of
+        # a common word at 100,000 stories, against 70 ms this way).
+        stories = stories.type(KINDS[filters.kind])
     if filters.section is not None:
         stories = stories.in_section(filters.section)
     zone = timezone.get_current_timezone()
@@ -227,10 +233,15 @@ def find_tags(terms: SearchTerms, site: Site | None, *, limit: int = TAG_COUNT):
         named |= Q(name__istartswith=word) | Q(name__icontains=f" {word}")
         named |= Q(name__icontains=f"-{word}")
         exact |= Q(name__iexact=word)
+    named_ids = list(Tag.objects.filter(named).values_list("pk", flat=True)[:200])
+    if not named_ids:
+        # Most searches name no tag; counting readable stories is the dear part (it
+        # reads the readable archive), so it runs only for tags that match.
+        return []
     readable = StoryPage.objects.for_readers(site)
     on_readable = Q(news_storytag_items__content_object__in=readable)
     return list(
-        Tag.objects.filter(named)
+        Tag.objects.filter(pk__in=named_ids)
         .annotate(
             story_count=Count("news_storytag_items", filter=on_readable),
             inexact=Case(When(exact, then=Value(0)), default=Value(1), output_field=IntegerField()),
