@@ -49,6 +49,15 @@ from taggit.models import Tag
 from wagtail.images.models import SourceImageIOError
 from wagtail.models import Site
 
+from broadsheet.core.caching import share_for, shows
+from broadsheet.news.cache_keys import (
+    CORRECTIONS,
+    agency_key,
+    author_key,
+    listing_key,
+    story_key,
+    tag_key,
+)
 from broadsheet.news.models import (
     Agency,
     Author,
@@ -262,6 +271,8 @@ class FeedSource:
     description: str
     link: str  # the page the feed belongs to, absolute
     route: str  # the URL name, in the distribution namespace
+    # The surrogate key of what it lists (news/cache_keys.py): purged with its listing.
+    key: str
     route_kwargs: dict = field(default_factory=dict)
     # What the feed's items are made of: its newest stories (`feed_items`), or for the
     # corrections feed its newest corrections.
@@ -291,6 +302,7 @@ def front_feed(site: Site) -> FeedSource:
     name = paper_name(site)
     return FeedSource(
         kind="front",
+        key=listing_key(site.root_page_id),
         site=site,
         stories=StoryPage.objects.for_readers(site),
         title=name,
@@ -304,6 +316,7 @@ def section_feed(site: Site, section: SectionPage) -> FeedSource:
     name = paper_name(site)
     return FeedSource(
         kind="section",
+        key=listing_key(section.pk),
         site=site,
         stories=StoryPage.objects.for_readers(site).in_section(section),
         title=f"{name}: {section.title}",
@@ -318,6 +331,7 @@ def blog_feed(site: Site, blog: BlogIndexPage) -> FeedSource:
     name = paper_name(site)
     return FeedSource(
         kind="blog",
+        key=listing_key(blog.pk),
         site=site,
         stories=StoryPage.objects.for_readers(site).child_of(blog),
         title=f"{name}: {blog.title}",
@@ -332,6 +346,7 @@ def tag_feed(site: Site, tag: Tag) -> FeedSource:
     name = paper_name(site)
     return FeedSource(
         kind="tag",
+        key=tag_key(tag.pk),
         site=site,
         stories=StoryPage.objects.for_readers(site).tagged(tag),
         title=f"{name}: {tag.name}",
@@ -346,6 +361,7 @@ def author_feed(site: Site, author: Author) -> FeedSource:
     name = paper_name(site)
     return FeedSource(
         kind="author",
+        key=author_key(author.pk),
         site=site,
         stories=StoryPage.objects.for_readers(site).by_author(author),
         title=f"{name}: {author.name}",
@@ -360,6 +376,7 @@ def agency_feed(site: Site, agency: Agency) -> FeedSource:
     name = paper_name(site)
     return FeedSource(
         kind="agency",
+        key=agency_key(agency.pk),
         site=site,
         stories=StoryPage.objects.for_readers(site).filter(agency=agency),
         title=f"{name}: {agency.name}",
@@ -378,6 +395,7 @@ def corrections_feed(site: Site) -> FeedSource:
     name = paper_name(site)
     return FeedSource(
         kind="corrections",
+        key=CORRECTIONS,
         site=site,
         stories=StoryPage.objects.for_readers(site).filter(
             pk__in=Correction.objects.values("story")
@@ -550,6 +568,7 @@ def feed_items(source: FeedSource, *, request: HttpRequest | None = None) -> lis
             Prefetch("tagged_items", queryset=StoryTag.objects.select_related("tag"))
         )[: settings.BROADSHEET_FEED_LENGTH]
     )
+    shows(*(story_key(story.pk) for story in stories))
     site = source.site
     photos = lead_photos(stories, site)
     base = root_url(site) + "/"
@@ -748,7 +767,9 @@ def serve_feed(request: HttpRequest, *, kind: str, filename: str, **lookup) -> H
         response.headers["Last-Modified"] = http_date(last_modified)
     else:
         del response["Last-Modified"]
-    patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
+    patch_cache_control(response, max_age=FEED_MAX_AGE)
+    share_for(settings.BROADSHEET_SHARE_SECONDS["feed"])
+    shows(source.key)
     return response
 
 

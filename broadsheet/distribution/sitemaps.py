@@ -33,7 +33,9 @@ from django.utils.functional import cached_property
 from django.utils.http import http_date
 from wagtail.models import Page, Site
 
+from broadsheet.core.caching import share_for, shows
 from broadsheet.distribution.crawlers import robots_txt
+from broadsheet.news.cache_keys import SITEMAPS
 from broadsheet.news.models import (
     ArticlePage,
     BlogIndexPage,
@@ -360,9 +362,13 @@ def sitemap_url(section: str) -> str:
 
 
 def address_for(request) -> PaperAddress:
+    """The paper whose sitemap the request asks for; sitemaps are shared until a story
+    changes (news/cache_keys.py purges them all)."""
     site = Site.find_for_request(request)
     if site is None:
         raise Http404("This address is not one of the paper's sites.")
+    share_for(settings.BROADSHEET_SHARE_SECONDS["feed"])
+    shows(SITEMAPS)
     return PaperAddress(site)
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from broadsheet.core.caching import purge
 from broadsheet.core.errors import BroadsheetError
 from broadsheet.news.models import SectionPage, StoryPage
 from broadsheet.news.services import EDITORS
@@ -226,7 +227,7 @@ def post_comment(
         )
         status = decide(verdict, policy_for(story))
         verdict_score, reasons = verdict.score, "; ".join(r for r in verdict.reasons if r)
-    return Comment.objects.create(
+    comment = Comment.objects.create(
         story=story,
         parent=parent,
         name=name,
@@ -240,6 +241,9 @@ def post_comment(
         user=user if is_staff else None,
         is_staff_reply=is_staff,
     )
+    if status == Comment.Status.PUBLISHED:
+        comments_changed([story.pk])
+    return comment
 
 
 def flag_comment(*, comment: Comment, reader: str, address: str) -> Comment:
@@ -283,6 +287,7 @@ def flag_comment(*, comment: Comment, reader: str, address: str) -> Comment:
             ):
                 Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.HELD)
                 comment.status = Comment.Status.HELD
+                comments_changed([comment.story_id])
     return comment
 
 
@@ -293,9 +298,25 @@ def moderate(*, comments, status: str, moderator) -> int:
     """
     if status not in Comment.Status.values:
         raise BroadsheetError("Unknown moderation decision.")
+    comments = list(comments)
+    # Published before or after: either way the story's page shows a different thread.
+    comments_changed(c.story_id for c in comments)
     return Comment.objects.filter(pk__in=[c.pk for c in comments]).update(
         status=status, moderated_at=timezone.now(), moderated_by=moderator, reported_at=None
     )
+
+
+def comments_key(story_id: int) -> str:
+    """The surrogate key of a story's comments as its page shows them
+    (broadsheet/core/caching.py): purged when one is published or taken off, which
+    refreshes that one page and nothing else (docs/decisions/0004)."""
+    return f"c{story_id}"
+
+
+def comments_changed(story_ids) -> None:
+    """Once committed, refresh the pages of the stories whose published comments changed."""
+    keys = [comments_key(story_id) for story_id in set(story_ids)]
+    transaction.on_commit(lambda: purge(*keys))
 
 
 def published_comments(story_id: int):

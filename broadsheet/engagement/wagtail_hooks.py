@@ -364,3 +364,14 @@ class CommentsAwaitingPanel(Component):
 def add_comments_awaiting_panel(request, panels):
     if policy_registry.get_by_type(Comment).user_has_permission(request.user, "change"):
         panels.append(CommentsAwaitingPanel())
+
+
+@hooks.register("after_edit_snippet")
+@hooks.register("after_delete_snippet")
+def refresh_pages_of_changed_comments(request, instance=None, instances=None):
+    """A moderator edited or deleted comments in the admin (not through `moderate`): the
+    pages showing them are refreshed too."""
+    changed = [instance] if instance is not None else list(instances or [])
+    comments = [item for item in changed if isinstance(item, Comment)]
+    if comments:
+        services.comments_changed(comment.story_id for comment in comments)

@@ -1,5 +1,8 @@
 from wagtail.models import Site
 
+from broadsheet.core.caching import shows
+
+from .cache_keys import NAV
 from .models import SectionPage
 from .paper import paper_name
 
@@ -10,6 +13,7 @@ def newsroom(request):
     sections = []
     if site is not None:
         sections = SectionPage.objects.for_readers(site).child_of(site.root_page).in_menu()
+        shows(NAV)
     return {
         "paper_name": paper_name(site) if site else paper_name(),
         "nav_sections": sections,

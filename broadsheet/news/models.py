@@ -44,8 +44,10 @@ from wagtail.images.models import AbstractImage, AbstractRendition, Image
 from wagtail.models import Orderable, Page, PageManager, PageViewRestriction, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
+from wagtail.url_routing import RouteResult
 
 from .blocks import StoryBodyBlock
+from .cache_keys import author_key, listing_key, shared_as, story_key
 from .forms import StoryPageForm
 
 
@@ -337,9 +339,31 @@ class HomePage(Page):
     SECTION_STORY_COUNT = 4
     BLOG_POST_COUNT = 4
 
+    def route(self, request, path_components):
+        """A story's address in one query, where Wagtail's routing asks one per step of
+        the URL and one more for the page's type: most requests a paper serves are for
+        a story. Anything else (a section, a blog, a story readers may not see, no page
+        at all) goes Wagtail's way, which also answers restricted pages with their form."""
+        if len(path_components) >= 2:
+            url_path = self.url_path + "/".join(path_components) + "/"
+            site = Site.find_for_request(request)
+            for model in (ArticlePage, BlogPostPage):
+                story = (
+                    model.objects.for_readers(site)
+                    .filter(url_path=url_path)
+                    .select_related("agency", "lead_photo")
+                    .first()
+                )
+                if story is not None:
+                    # for_readers has ruled out view restrictions, on it and above it.
+                    story.view_restrictions_checked = True
+                    return RouteResult(story)
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["front"] = front_page(self, site=Site.find_for_request(request))
+        shared_as("listing", listing_key(self.pk))
         return context
 
 
@@ -371,6 +395,7 @@ class SectionPage(Page):
         stories = ArticlePage.objects.for_readers(site).in_section(self).latest_first()
         context["stories"] = paginate(request, stories.for_listing())
         context["subsections"] = SectionPage.objects.for_readers(site).child_of(self)
+        shared_as("listing", listing_key(self.pk))
         return context
 
 
@@ -501,10 +526,15 @@ class StoryPage(Page):
             "corrections",
         )
         context["breadcrumbs"] = self.get_ancestors().filter(depth__gt=1)
-        context["related_stories"] = self.related_stories(site=Site.find_for_request(request))
         if self.lead_photo_id:
             self.lead_photo.prefetched_renditions = list(self.lead_photo.renditions.all())
+        shared_as("story", story_key(self.pk))
         return context
+
+    def get_view_restrictions(self):
+        if getattr(self, "view_restrictions_checked", False):
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
     @cached_property
     def tag_list(self):
@@ -650,6 +680,7 @@ class BlogIndexPage(Page):
         posts = BlogPostPage.objects.for_readers(site).child_of(self).latest_first()
         context["stories"] = paginate(request, posts.for_listing())
         context["writers"] = [c.author for c in self.contributors.select_related("author")]
+        shared_as("listing", listing_key(self.pk), *(author_key(a.pk) for a in context["writers"]))
         return context
 
 

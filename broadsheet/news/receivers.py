@@ -3,23 +3,55 @@
 from django.db.models.signals import post_save
 from django.utils import timezone
 from wagtail.models import Page, Revision
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 
 def on_page_published(sender, instance, **kwargs):
     from .models import StoryPage
-    from .services import record_publication
+    from .services import record_page_change, record_publication
 
     if isinstance(instance, StoryPage):
         record_publication(story=instance)
+    else:
+        record_page_change(page=instance)
 
 
 def on_page_unpublished(sender, instance, **kwargs):
     from .models import StoryPage
-    from .services import record_withdrawal
+    from .services import record_page_change, record_withdrawal
 
     if isinstance(instance, StoryPage):
         record_withdrawal(story=instance)
+    else:
+        record_page_change(page=instance)
+
+
+def on_page_moved(sender, instance, **kwargs):
+    from .models import StoryPage
+    from .services import record_move, record_page_change
+
+    page = instance.specific_deferred
+    if isinstance(page, StoryPage):
+        if page.live:
+            record_move(story=page)
+    else:
+        record_page_change(page=page)
+
+
+def on_byline_owner_saved(sender, instance, **kwargs):
+    """An author or agency renamed: every page printing the name, and their listing.
+
+    Authors and agencies are snippets, edited in place with no publishing step of their
+    own, so their save is the moment to purge."""
+    from django.db import transaction
+
+    from broadsheet.core.caching import purge
+
+    from .cache_keys import agency_key, author_key
+    from .models import Author
+
+    key = author_key(instance.pk) if isinstance(instance, Author) else agency_key(instance.pk)
+    transaction.on_commit(lambda: purge(key))
 
 
 def on_revision_saved(sender, instance, **kwargs):
@@ -57,5 +89,10 @@ def ensure_roles_after_migrate(sender, **kwargs):
 def connect():
     page_published.connect(on_page_published, dispatch_uid="news.record_publication")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="news.record_withdrawal")
+    post_page_move.connect(on_page_moved, dispatch_uid="news.record_move")
+    from .models import Agency, Author
+
+    for model in (Author, Agency):
+        post_save.connect(on_byline_owner_saved, sender=model, dispatch_uid=f"news.purge_{model}")
     post_save.connect(on_revision_saved, sender=Revision, dispatch_uid="news.revision_schedule")
     post_save.connect(on_page_saved, dispatch_uid="news.page_expiry")

@@ -27,8 +27,21 @@ from wagtail.models import (
     WorkflowTask,
 )
 
-from .models import HomePage, StoryPage
-from .signals import PUBLISHED, UNPUBLISHED, story_changed
+from broadsheet.core.caching import purge
+
+from .cache_keys import (
+    ARCHIVE,
+    CORRECTIONS,
+    NAV,
+    SITEMAPS,
+    agency_key,
+    author_key,
+    listing_key,
+    story_key,
+    tag_key,
+)
+from .models import Byline, HomePage, StoryPage, StoryTag
+from .signals import MOVED, PUBLISHED, UNPUBLISHED, story_changed
 
 logger = logging.getLogger(__name__)
 
@@ -174,8 +187,46 @@ def record_withdrawal(*, story: StoryPage) -> None:
     announce(story=story, change=UNPUBLISHED)
 
 
+def keys_for_story(story) -> set[str]:
+    """Everything a change to `story` can show on: the pages that show it now (its own
+    key) and the listings it belongs to where it is now (a new story, a move, a new tag)."""
+    keys = {story_key(story.pk), ARCHIVE, CORRECTIONS, SITEMAPS}
+    keys.update(listing_key(pk) for pk in story.get_ancestors().values_list("pk", flat=True))
+    # From the database, as committed: the story's own managers may hold unsaved copies.
+    tags = StoryTag.objects.filter(content_object_id=story.pk).values_list("tag_id", flat=True)
+    keys.update(tag_key(pk) for pk in tags)
+    authors = Byline.objects.filter(story_id=story.pk).values_list("author_id", flat=True)
+    keys.update(author_key(pk) for pk in authors)
+    if story.agency_id:
+        keys.add(agency_key(story.agency_id))
+    return keys
+
+
+def purge_story(story) -> None:
+    purge(*keys_for_story(story))
+
+
+def record_move(*, story: StoryPage) -> None:
+    """A story moved to another section or blog: its old listings and page go, the new
+    ones show it."""
+    announce(story=story, change=MOVED)
+
+
 def announce(*, story: StoryPage, change: str) -> None:
-    transaction.on_commit(lambda: story_changed.send(sender=StoryPage, story=story, change=change))
+    """Once the change is committed: purge every shared page that shows the story or now
+    should (news/cache_keys.py), then tell the rest of the site (`story_changed`)."""
+
+    def after_commit():
+        purge_story(story)
+        story_changed.send(sender=StoryPage, story=story, change=change)
+
+    transaction.on_commit(after_commit)
+
+
+def record_page_change(*, page: Page) -> None:
+    """A section, blog or the front page was published, unpublished or moved: the sections
+    menu on every page may name it, so every shared page goes (rare, and cheap to refill)."""
+    transaction.on_commit(lambda: purge(NAV, listing_key(page.pk)))
 
 
 def backdate_story(

@@ -9,10 +9,11 @@ from django.utils import timezone
 from taggit.models import Tag
 from wagtail.models import Site
 
+from .cache_keys import ARCHIVE, CORRECTIONS, agency_key, author_key, shared_as, tag_key
 from .models import Agency, ArticlePage, Author, StoryPage, corrections_for_readers, paginate
 
 
-def listing_of(owner, *, template: str, name: str, stories):
+def listing_of(owner, *, template: str, name: str, stories, key):
     """The view of one author's, agency's or tag's stories: newest first, paginated.
 
     `owner` is where the slug is looked up (a model or queryset); `stories(found, site)` is
@@ -22,6 +23,7 @@ def listing_of(owner, *, template: str, name: str, stories):
     def view(request, slug):
         found = get_object_or_404(owner, slug=slug)
         listed = stories(found, Site.find_for_request(request)).latest_first().for_listing()
+        shared_as("listing", key(found.pk))
         return render(request, template, {name: found, "stories": paginate(request, listed)})
 
     return view
@@ -31,18 +33,21 @@ author_detail = listing_of(
     Author.objects.select_related("photo"),
     template="news/author.html",
     name="author",
+    key=author_key,
     stories=lambda author, site: StoryPage.objects.for_readers(site).by_author(author),
 )
 agency_detail = listing_of(
     Agency,
     template="news/agency.html",
     name="agency",
+    key=agency_key,
     stories=lambda agency, site: ArticlePage.objects.for_readers(site).filter(agency=agency),
 )
 tag_detail = listing_of(
     Tag,
     template="news/tag.html",
     name="tag",
+    key=tag_key,
     stories=lambda tag, site: StoryPage.objects.for_readers(site).tagged(tag),
 )
 
@@ -51,6 +56,7 @@ def archive_index(request):
     """Months that have stories, newest first, with how many each has."""
     readable = StoryPage.objects.for_readers(Site.find_for_request(request))
     months = readable.dates("first_published_at", "month", order="DESC")
+    shared_as("listing", ARCHIVE)
     return render(request, "news/archive_index.html", {"months": months})
 
 
@@ -83,6 +89,7 @@ def archive(request, year, month=None, day=None):
         .latest_first()
         .for_listing()
     )
+    shared_as("listing", ARCHIVE)
     return render(
         request,
         "news/archive.html",
@@ -102,6 +109,7 @@ def corrections(request):
     """
     site = Site.find_for_request(request)
     corrections = paginate(request, corrections_for_readers(site))
+    shared_as("listing", CORRECTIONS)
     return render(
         request,
         "news/corrections.html",

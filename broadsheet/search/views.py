@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from wagtail.models import Site
 
+from broadsheet.news.cache_keys import shared_as
+
 from . import services
 from .forms import SearchForm
 
@@ -34,6 +36,7 @@ def search(request):
         # Results pages are not for search engines' indexes, but the stories they link are.
         "robots": "noindex, follow",
     }
+    shared_as("search")  # the cards mark the stories they show
     response = render(request, "search/search.html", context)
     patch_cache_control(response, public=True, max_age=SEARCH_CACHE_SECONDS)
     return response

@@ -72,7 +72,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a page readers share is answered from the cache before anything else runs.
+    "broadsheet.core.caching.SharedPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A database that is down or restarting answers 503 with Retry-After, not 500.
+    "broadsheet.core.health.DatabaseUnavailableMiddleware",
     "broadsheet.core.csp.NewsroomCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,23 +134,54 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: in-process by default; REDIS_URL switches to Redis (shared by every server process).
+# Cache: files under var/cache by default, so every server process on the machine shares
+# one copy (of tallies, and of whole pages: BROADSHEET_PAGE_CACHE); REDIS_URL switches it
+# to Redis. "keys" holds the tokens that purges write (broadsheet/core/caching.py): it
+# must never drop an entry to make room, so the file cache under it never culls, and Redis
+# must evict only keys with a timeout (maxmemory-policy volatile-lru; the tokens have none).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {
+        alias: {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "broadsheet",
+            "KEY_PREFIX": prefix,
         }
+        for alias, prefix in (("default", "broadsheet"), ("keys", "broadsheet-keys"))
     }
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "broadsheet",
-        }
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "default"),
+            # Past this many files a third are dropped (Django lists the folder on each
+            # write to count them, so it is kept modest).
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        },
+        "keys": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "keys"),
+            "OPTIONS": {"MAX_ENTRIES": 10**9},
+        },
     }
+BROADSHEET_KEYS_CACHE = "keys"
+
+# Pages readers share (broadsheet/core/caching.py). The app keeps whole pages in its own
+# cache unless a cache in front (Varnish) does it: BROADSHEET_PAGE_CACHE=off then.
+BROADSHEET_PAGE_CACHE = env_bool("BROADSHEET_PAGE_CACHE", True)
+# Varnish servers to purge (comma-separated addresses, e.g. http://127.0.0.1:6181).
+BROADSHEET_VARNISH_URLS = env_list("BROADSHEET_VARNISH_URLS")
+BROADSHEET_PURGE_TIMEOUT = float(os.environ.get("BROADSHEET_PURGE_TIMEOUT", "1"))
+# How long a shared cache may keep each kind of page before asking again. Purges make
+# changes show at once; these bound what is shown "as of" a render and never purged: a
+# listing's comment counts, an article's vote tally for readers without JavaScript, and
+# its related stories (docs/decisions/0004-what-shared-pages-show-of-readers.md).
+BROADSHEET_SHARE_SECONDS = {
+    "story": int(os.environ.get("BROADSHEET_SHARE_STORY_SECONDS", "300")),
+    "listing": int(os.environ.get("BROADSHEET_SHARE_LISTING_SECONDS", "60")),
+    "feed": int(os.environ.get("BROADSHEET_SHARE_FEED_SECONDS", "300")),
+    "search": int(os.environ.get("BROADSHEET_SHARE_SEARCH_SECONDS", "60")),
+}
 
 # Rate limits (broadsheet/core/ratelimit.py) are counted where every server process sees one
 # count: in Redis when it is there, otherwise in the database.
@@ -159,6 +194,14 @@ TASKS = {
         "BACKEND": os.environ.get("TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    # The queue on Redis (RQ), worked by
+    # `manage.py rqworker default --job-class django_tasks_rq.Job --with-scheduler`: the
+    # scheduler is what runs deferred tasks (scheduled publishing, the newsletter's send
+    # time) when their time comes. REDIS_URL names the server, shared with the cache.
+    TASKS["default"]["QUEUES"] = ["default"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 # Admin sign-in is throttled by django-axes: failed attempts are counted in the database, so
 # every server process sees the same count. An account that fails AXES_FAILURE_LIMIT times

@@ -34,6 +34,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"broadsheet-test-{os.getpid()}.sqlite3")
     }
+# Each test starts from an empty cache (tests/conftest.py); the page cache has its own
+# tests, which turn it on.
+CACHES = {
+    alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
+    for alias in ("default", "keys")
+}
+BROADSHEET_PAGE_CACHE = False
 # The email-service webhooks exist only behind a secret (broadsheet/urls.py).
 ANYMAIL = {"WEBHOOK_SECRET": "courier:webhook-secret"}
 # Tests do not wait between reconnection attempts or before retries they run by hand.

@@ -4,6 +4,8 @@ from itertools import chain
 
 from django import template
 
+from broadsheet.core.caching import shows
+
 from .. import services
 from ..forms import CommentForm
 
@@ -23,6 +25,7 @@ def story_votes(story):
 @register.inclusion_tag("engagement/comments.html", takes_context=True)
 def story_comments(context, story):
     threads, count = services.published_comments(story.pk)
+    shows(services.comments_key(story.pk))
     return {
         "story": story,
         "threads": threads,

@@ -1,13 +1,40 @@
 import re
+from datetime import datetime, time, timedelta
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from wagtail.models import Site
 
+from broadsheet.core.caching import good_for, remembered, shows
+
+from ..cache_keys import agency_key, author_key, listing_key, story_key, tag_key
 from ..models import text_direction
 
 register = template.Library()
+
+
+@register.simple_tag
+def edition_date(format_string):
+    """Today's date in the newsroom's time zone, as the masthead prints it. A shared copy
+    of the page is kept no later than midnight, so no reader is shown yesterday's date."""
+    now = timezone.localtime()
+    midnight = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
+    good_for(int((midnight - now).total_seconds()) + 1)
+    return format_date(now, format_string)
+
+
+@register.simple_tag
+def shown(story):
+    """Mark the page being rendered as showing `story` (a card, a related story), so that
+    a change to the story purges it; prints nothing."""
+    shows(story_key(story.pk))
+    return ""
+
 
 OPENING_PARAGRAPH = re.compile(r"^\s*<p\b[^>]*>")
 
@@ -16,6 +43,10 @@ OPENING_PARAGRAPH = re.compile(r"^\s*<p\b[^>]*>")
 def byline_names(story):
     """The names a byline prints: the authors, linked to their pages, then the agency."""
     authors, agency = story.byline_names()
+    # A renamed author or agency purges every byline printing the name.
+    shows(*(author_key(author.pk) for author in authors))
+    if agency:
+        shows(agency_key(agency.pk))
     return {"authors": authors, "agency": agency}
 
 
@@ -64,3 +95,25 @@ def story_body(context, story):
             dateline_pending = count == 0
         parts.append(html)
     return mark_safe("".join(parts))  # each block renders escaped HTML
+
+
+@register.simple_tag(takes_context=True)
+def related_stories(context, story):
+    """The story's "Related stories" box, kept rendered between renders of the page until
+    a story in it changes, or one is published in its section or under its tags (the
+    box's query and cards were a third of an uncached article page)."""
+    request = context.get("request")
+    site = Site.find_for_request(request) if request else None
+
+    def build():
+        # The page has read the breadcrumb (its ancestors) already: the last is the parent.
+        crumbs = list(context.get("breadcrumbs") or [])
+        parent = crumbs[-1] if crumbs else story.get_parent()
+        shows(listing_key(parent.pk), *(tag_key(tag.pk) for tag in story.tag_list))
+        related = story.related_stories(site=site)
+        return render_to_string(
+            "components/related_stories.html", {"related_stories": related}, request=request
+        )
+
+    seconds = settings.BROADSHEET_SHARE_SECONDS["story"]
+    return mark_safe(remembered(f"related:{site.pk if site else 0}:{story.pk}", seconds, build))

@@ -5,17 +5,38 @@
 (function () {
   "use strict";
 
-  function postForm(form) {
+  var RETRIES = 5;
+
+  /* Posts the form. While the newsroom is briefly unavailable (503, from the app or from
+     the cache in front), it waits as Retry-After says and sends the same form again,
+     telling the reader through `onWait`: what they typed stays in the form throughout. */
+  function postForm(form, onWait, attempt) {
+    attempt = attempt || 0;
     return fetch(form.action, {
       method: "POST",
       body: new FormData(form),
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     }).then(function (response) {
+      if (response.status === 503 && attempt < RETRIES) {
+        var wait = parseInt(response.headers.get("Retry-After"), 10) || 5;
+        if (onWait) onWait(wait);
+        return new Promise(function (resolve) { setTimeout(resolve, wait * 1000); })
+          .then(function () { return postForm(form, onWait, attempt + 1); });
+      }
       return response.json().then(function (data) {
         return { ok: response.ok, status: response.status, data: data };
       });
     });
+  }
+
+  function waitingNote(element) {
+    return function (seconds) {
+      if (element) {
+        element.textContent = "The newsroom is briefly unavailable. Sending again in " +
+          seconds + " seconds; nothing you typed is lost.";
+      }
+    };
   }
 
   function showTally(root, votes) {
@@ -91,7 +112,7 @@
       voteForm.addEventListener("submit", function (event) {
         event.preventDefault();
         var yours = votesRoot.querySelector("[data-votes-yours]");
-        postForm(voteForm).then(function (result) {
+        postForm(voteForm, waitingNote(yours)).then(function (result) {
           if (result.ok) {
             votesRoot.setAttribute("data-voted", "");
             showTally(votesRoot, result.data.votes);
@@ -115,7 +136,7 @@
         var answer = commentForm.querySelector("[data-challenge-answer]");
         if (!answer || answer.disabled) return; // no challenge yet: let the page ask for it
         event.preventDefault();
-        postForm(commentForm).then(function (result) {
+        postForm(commentForm, waitingNote(status)).then(function (result) {
           if (result.ok) {
             status.textContent = result.data.message;
             commentForm.querySelector('[name="body"]').value = "";
