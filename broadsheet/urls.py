@@ -6,6 +6,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from broadsheet.core.health import healthz
 from broadsheet.core.media import serve_media
+from broadsheet.news import views as news_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -32,4 +33,9 @@ if settings.SERVE_MEDIA:
         re_path(r"^media/(?P<path>.*)$", serve_media, {"document_root": settings.MEDIA_ROOT}),
     ]
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += [
+    # Stories (any address of two steps or more) are found in one query, then served by
+    # Wagtail as usual; Wagtail's own helpers (_util/) and everything else go its way.
+    re_path(r"^(?!_util/)((?:[\w\-]+/){2,})$", news_views.serve, name="story"),
+    path("", include(wagtail_urls)),
+]

@@ -117,6 +117,12 @@ def key_versions(keys) -> dict[str, str | None]:
 FRAGMENT_PREFIX = "shared-part:"
 
 
+def may_remember(request) -> bool:
+    """Kept parts are for pages as readers see them: never for an editor's preview of a
+    draft, which must neither be served a reader's copy nor leave its own behind."""
+    return request is not None and not getattr(request, "is_preview", False)
+
+
 def remembered(name: str, seconds: int, build):
     """`build()`'s result (a part of a page: its HTML, or a list it shows), kept in
     Django's cache for up to `seconds` until a purge names a key it showed.

@@ -44,7 +44,6 @@ from wagtail.images.models import AbstractImage, AbstractRendition, Image
 from wagtail.models import Orderable, Page, PageManager, PageViewRestriction, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
-from wagtail.url_routing import RouteResult
 
 from .blocks import StoryBodyBlock
 from .cache_keys import author_key, listing_key, shared_as, story_key
@@ -339,32 +338,34 @@ class HomePage(Page):
     SECTION_STORY_COUNT = 4
     BLOG_POST_COUNT = 4
 
-    def route(self, request, path_components):
-        """A story's address in one query, where Wagtail's routing asks one per step of
-        the URL and one more for the page's type: most requests a paper serves are for
-        a story. Anything else (a section, a blog, a story readers may not see, no page
-        at all) goes Wagtail's way, which also answers restricted pages with their form."""
-        if len(path_components) >= 2:
-            url_path = self.url_path + "/".join(path_components) + "/"
-            site = Site.find_for_request(request)
-            for model in (ArticlePage, BlogPostPage):
-                story = (
-                    model.objects.for_readers(site)
-                    .filter(url_path=url_path)
-                    .select_related("agency", "lead_photo")
-                    .first()
-                )
-                if story is not None:
-                    # for_readers has ruled out view restrictions, on it and above it.
-                    story.view_restrictions_checked = True
-                    return RouteResult(story)
-        return super().route(request, path_components)
-
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["front"] = front_page(self, site=Site.find_for_request(request))
         shared_as("listing", listing_key(self.pk))
         return context
+
+
+def story_at(site: Site, path: str) -> "StoryPage | None":
+    """The story readers of `site` reach at `path` ("news/world/some-story/"), in one
+    query, or None. Wagtail's routing asks one query per step of the URL and one more
+    for the page's type; most pages a paper serves are stories (news/views.py `serve`).
+    A story behind a view restriction is not found here, so Wagtail's way answers it
+    with its password or sign-in form."""
+    if path.count("/") < 2:  # a section or a blog at most
+        return None
+    url_path = site.root_page.url_path + path
+    for model in (ArticlePage, BlogPostPage):
+        story = (
+            model.objects.for_readers(site)
+            .filter(url_path=url_path)
+            .select_related("agency", "lead_photo")
+            .first()
+        )
+        if story is not None:
+            # for_readers has ruled out view restrictions, on it and above it.
+            story.view_restrictions_checked = True
+            return story
+    return None
 
 
 class HomeTopStory(Orderable):
@@ -518,18 +519,22 @@ class StoryPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        # Everything the page shows is loaded here in a fixed number of queries, however
-        # many authors, tags, photos or related stories the story has.
+        context["breadcrumbs"] = self.get_ancestors().filter(depth__gt=1)
+        shared_as("story", story_key(self.pk))
+        return context
+
+    def load_for_page(self) -> None:
+        """Read everything the story's own parts show in a fixed number of queries,
+        however many authors, corrections or photo sizes it has. The page template asks
+        for it inside those parts, so a page whose parts are kept (news/story.html)
+        pays nothing for it; asking twice reads nothing more."""
         prefetch_related_objects(
             [self],
             Prefetch("bylines", queryset=Byline.objects.select_related("author")),
             "corrections",
         )
-        context["breadcrumbs"] = self.get_ancestors().filter(depth__gt=1)
-        if self.lead_photo_id:
+        if self.lead_photo_id and not hasattr(self.lead_photo, "prefetched_renditions"):
             self.lead_photo.prefetched_renditions = list(self.lead_photo.renditions.all())
-        shared_as("story", story_key(self.pk))
-        return context
 
     def get_view_restrictions(self):
         if getattr(self, "view_restrictions_checked", False):

@@ -2,7 +2,7 @@
 
 from django.db.models.signals import post_save
 from django.utils import timezone
-from wagtail.models import Page, Revision
+from wagtail.models import Page, Revision, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 
@@ -70,6 +70,18 @@ def on_page_saved(sender, instance, **kwargs):
         schedule_publication_check(at=instance.expire_at)
 
 
+def on_site_saved(sender, instance, **kwargs):
+    """A site's address, name or root changed (Settings › Sites): every shared page names
+    it in its masthead or links, so all go (news/views.py keeps the site between requests)."""
+    from django.db import transaction
+
+    from broadsheet.core.caching import purge
+
+    from .cache_keys import NAV
+
+    transaction.on_commit(lambda: purge(NAV))
+
+
 def ensure_roles_after_migrate(sender, **kwargs):
     """Set up the newsroom's roles once migrate has finished.
 
@@ -92,6 +104,7 @@ def connect():
     post_page_move.connect(on_page_moved, dispatch_uid="news.record_move")
     from .models import Agency, Author
 
+    post_save.connect(on_site_saved, sender=Site, dispatch_uid="news.purge_site")
     for model in (Author, Agency):
         post_save.connect(on_byline_owner_saved, sender=model, dispatch_uid=f"news.purge_{model}")
     post_save.connect(on_revision_saved, sender=Revision, dispatch_uid="news.revision_schedule")

@@ -8,9 +8,21 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from taggit.models import Tag
 from wagtail.models import Site
+from wagtail.url_routing import RouteResult
+from wagtail.views import serve as wagtail_serve
 
-from .cache_keys import ARCHIVE, CORRECTIONS, agency_key, author_key, shared_as, tag_key
-from .models import Agency, ArticlePage, Author, StoryPage, corrections_for_readers, paginate
+from broadsheet.core.caching import remembered, shows
+
+from .cache_keys import ARCHIVE, CORRECTIONS, NAV, agency_key, author_key, shared_as, tag_key
+from .models import (
+    Agency,
+    ArticlePage,
+    Author,
+    StoryPage,
+    corrections_for_readers,
+    paginate,
+    story_at,
+)
 
 
 def listing_of(owner, *, template: str, name: str, stories, key):
@@ -121,3 +133,36 @@ def corrections(request):
             "social_description": "Every correction made to a story, newest first.",
         },
     )
+
+
+def readers_site(request) -> Site | None:
+    """The request's Site with its root page, kept between requests (until a purge of
+    "nav": a site or a top-level page changed) and given to Wagtail for the request, which
+    would otherwise read both each time."""
+    if not hasattr(request, "_wagtail_site"):
+
+        def find():
+            shows(NAV)
+            site = Site.find_for_request(request)
+            if site is not None:
+                site.root_page  # noqa: B018 - loaded now, kept with the site
+            return site
+
+        host = request.get_host()
+        request._wagtail_site = remembered(f"site:{host}", SITE_SECONDS, find)
+    return request._wagtail_site
+
+
+SITE_SECONDS = 300
+
+
+def serve(request, path):
+    """Wagtail's page view, with a story's address found in one query (`story_at`):
+    the route is handed to Wagtail, which serves the page as always (hooks, view
+    restrictions, its serve())."""
+    if request.method in ("GET", "HEAD") and not hasattr(request, "_wagtail_route_for_request"):
+        site = readers_site(request)
+        story = story_at(site, path) if site is not None else None
+        if story is not None:
+            request._wagtail_route_for_request = RouteResult(story)
+    return wagtail_serve(request, path)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -228,3 +229,20 @@ def test_a_newsroom_can_turn_sharing_down_to_nothing(client, page_cache, make_ar
 
     assert directives(response)["s-maxage"] == "0"
     assert queries > 0
+
+
+def headline(html) -> str:
+    return BeautifulSoup(html, "html.parser").select_one("h1.story__headline").get_text()
+
+
+def test_an_editors_preview_neither_uses_nor_leaves_a_readers_copy(client, make_article):
+    story = make_article(title="Harbour wall repaired")
+    draft = story.get_latest_revision_as_object()
+    draft.title = "Harbour wall repaired after storm"
+
+    before = draft.make_preview_request().rendered_content
+    reader = client.get(story.url).content
+    after = draft.make_preview_request().rendered_content
+
+    assert headline(before) == headline(after) == "Harbour wall repaired after storm"
+    assert headline(reader) == "Harbour wall repaired"

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from wagtail.models import Site
 
-from broadsheet.core.caching import good_for, remembered, shows
+from broadsheet.core.caching import good_for, may_remember, remembered, shows
 
 from ..cache_keys import agency_key, author_key, listing_key, story_key, tag_key
 from ..models import text_direction
@@ -26,6 +26,15 @@ def edition_date(format_string):
     midnight = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=now.tzinfo)
     good_for(int((midnight - now).total_seconds()) + 1)
     return format_date(now, format_string)
+
+
+@register.simple_tag
+def load_story(story):
+    """Read what the story's own parts show (StoryPage.load_for_page), and mark the page
+    or the kept part as showing the story; prints nothing."""
+    story.load_for_page()
+    shows(story_key(story.pk))
+    return ""
 
 
 @register.simple_tag
@@ -115,5 +124,7 @@ def related_stories(context, story):
             "components/related_stories.html", {"related_stories": related}, request=request
         )
 
+    if not may_remember(request):
+        return mark_safe(build())
     seconds = settings.BROADSHEET_SHARE_SECONDS["story"]
     return mark_safe(remembered(f"related:{site.pk if site else 0}:{story.pk}", seconds, build))
