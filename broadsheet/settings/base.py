@@ -404,6 +404,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # One line per task run drowns everything else; failures are still logged.
         "django_tasks": {"level": os.environ.get("TASK_LOG_LEVEL", "WARNING")},
+        # RQ's worker logs three lines per task at INFO; failures are still logged.
+        "rq.worker": {"level": os.environ.get("TASK_LOG_LEVEL", "WARNING")},
         # django-axes logs every sign-in at INFO; a lock-out is a WARNING and still shows.
         "axes": {"level": "WARNING"},
     },
