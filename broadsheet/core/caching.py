@@ -17,6 +17,7 @@ in (a session cookie) always get a fresh page.
 import hashlib
 import logging
 import secrets
+import threading
 import time
 import urllib.request
 from contextvars import ContextVar
@@ -78,28 +79,43 @@ def good_for(seconds: int) -> None:
         shown.good_for = seconds if shown.good_for is None else min(shown.good_for, seconds)
 
 
-def purge(*keys: str) -> None:
+def purge(*keys: str, taken_down: bool = False) -> None:
     """Forget every shared page that shows any of `keys`: in Django's cache, and in each
     Varnish named by BROADSHEET_VARNISH_URLS.
 
     Varnish is told at once, with a short timeout: a reader should see a correction within a
     second or two, and an unreachable Varnish must not hold up the editor who published it
-    (its pages then age out after their s-maxage; the failure is logged).
+    (its pages then age out after their s-maxage; the failure is logged). An update is a
+    soft purge there (the old copy answers while one fetch brings the new one, and stays
+    for grace if the app is down); what was `taken_down` is purged hard, never shown again.
+    Varnish is told a second time BROADSHEET_PURGE_REPEAT_SECONDS later: a page that was
+    rendering from the old data when the first purge arrived is stored after it, tagged
+    like any other, and only a later purge reaches it.
     """
     keys = {key for key in keys if key}
     if not keys:
         return
     token = secrets.token_hex(8)
     keys_cache().set_many({VERSION_PREFIX + key: token for key in keys | {ANY_KEY}}, timeout=None)
+    if not settings.BROADSHEET_VARNISH_URLS:
+        return
+    header = {"xkey-purge" if taken_down else "xkey-softpurge": " ".join(sorted(keys))}
+    tell_varnish(header)
+    repeat = settings.BROADSHEET_PURGE_REPEAT_SECONDS
+    if repeat:
+        timer = threading.Timer(repeat, tell_varnish, args=(header,))
+        timer.daemon = True
+        timer.start()
+
+
+def tell_varnish(header: dict[str, str]) -> None:
     for address in settings.BROADSHEET_VARNISH_URLS:
-        request = urllib.request.Request(
-            address, method="PURGE", headers={"xkey-purge": " ".join(sorted(keys))}
-        )
+        request = urllib.request.Request(address, method="PURGE", headers=header)
         try:
             with urllib.request.urlopen(request, timeout=settings.BROADSHEET_PURGE_TIMEOUT):
                 pass
         except (URLError, OSError) as exc:
-            logger.warning("Could not purge %s from %s: %s", sorted(keys), address, exc)
+            logger.warning("Could not purge %s from %s: %s", header, address, exc)
 
 
 def keys_cache():

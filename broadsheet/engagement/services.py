@@ -242,7 +242,7 @@ def post_comment(
         is_staff_reply=is_staff,
     )
     if status == Comment.Status.PUBLISHED:
-        comments_changed([story.pk])
+        comments_changed([story.pk], taken_down=False)
     return comment
 
 
@@ -300,7 +300,7 @@ def moderate(*, comments, status: str, moderator) -> int:
         raise BroadsheetError("Unknown moderation decision.")
     comments = list(comments)
     # Published before or after: either way the story's page shows a different thread.
-    comments_changed(c.story_id for c in comments)
+    comments_changed((c.story_id for c in comments), taken_down=status != Comment.Status.PUBLISHED)
     return Comment.objects.filter(pk__in=[c.pk for c in comments]).update(
         status=status, moderated_at=timezone.now(), moderated_by=moderator, reported_at=None
     )
@@ -313,10 +313,14 @@ def comments_key(story_id: int) -> str:
     return f"c{story_id}"
 
 
-def comments_changed(story_ids) -> None:
-    """Once committed, refresh the pages of the stories whose published comments changed."""
+def comments_changed(story_ids, *, taken_down: bool = True) -> None:
+    """Once committed, refresh the pages of the stories whose published comments changed.
+
+    A comment added is a soft refresh (`taken_down=False`); anything else (rejected, held,
+    edited, deleted) may be a comment that must not be shown again, even from a stale copy.
+    """
     keys = [comments_key(story_id) for story_id in set(story_ids)]
-    transaction.on_commit(lambda: purge(*keys))
+    transaction.on_commit(lambda: purge(*keys, taken_down=taken_down))
 
 
 def published_comments(story_id: int):

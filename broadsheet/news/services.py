@@ -202,8 +202,8 @@ def keys_for_story(story) -> set[str]:
     return keys
 
 
-def purge_story(story) -> None:
-    purge(*keys_for_story(story))
+def purge_story(story, *, taken_down: bool = False) -> None:
+    purge(*keys_for_story(story), taken_down=taken_down)
 
 
 def record_move(*, story: StoryPage) -> None:
@@ -217,7 +217,7 @@ def announce(*, story: StoryPage, change: str) -> None:
     should (news/cache_keys.py), then tell the rest of the site (`story_changed`)."""
 
     def after_commit():
-        purge_story(story)
+        purge_story(story, taken_down=change == UNPUBLISHED)
         story_changed.send(sender=StoryPage, story=story, change=change)
 
     transaction.on_commit(after_commit)

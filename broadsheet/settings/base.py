@@ -172,6 +172,9 @@ BROADSHEET_PAGE_CACHE = env_bool("BROADSHEET_PAGE_CACHE", True)
 # Varnish servers to purge (comma-separated addresses, e.g. http://127.0.0.1:6181).
 BROADSHEET_VARNISH_URLS = env_list("BROADSHEET_VARNISH_URLS")
 BROADSHEET_PURGE_TIMEOUT = float(os.environ.get("BROADSHEET_PURGE_TIMEOUT", "1"))
+# Varnish is purged again this long after each purge, for pages that were rendering from
+# the old data when the first arrived (broadsheet/core/caching.py). 0: once only.
+BROADSHEET_PURGE_REPEAT_SECONDS = float(os.environ.get("BROADSHEET_PURGE_REPEAT_SECONDS", "1.5"))
 # How long a shared cache may keep each kind of page before asking again. Purges make
 # changes show at once; these bound what is shown "as of" a render and never purged: a
 # listing's comment counts, an article's vote tally for readers without JavaScript, and

@@ -52,19 +52,24 @@ sub vcl_recv {
     # Varnish has already appended the reader's address to X-Forwarded-For; the app trusts
     # exactly one proxy (BROADSHEET_TRUSTED_PROXIES=1) and so sees the real reader.
 
-    # Purges by surrogate key from the app (broadsheet's publishing services): every object
-    # whose xkey header holds any of the listed keys goes at once, so the next reader
-    # fetches the new version. A hard purge rather than a soft one: "published" must mean
-    # "readers see it now", not after one more stale answer. Only from the purgers ACL:
-    # anyone else purging could empty the cache in front of a flood.
+    # Purges by surrogate key from the app (broadsheet/core/caching.py): every object whose
+    # xkey header holds any of the listed keys. `xkey-purge` removes them at once: what was
+    # taken down (a withdrawn story, a rejected comment) is never shown again, even from
+    # grace. `xkey-softpurge` (an update, a new comment) marks them stale instead: the next
+    # reader gets the old copy while one background fetch brings the new one, so a flood
+    # never waits on a render, and grace still has a copy if the app is down. Only from the
+    # purgers ACL: anyone else purging could empty the cache in front of a flood.
     if (req.method == "PURGE") {
         if (client.ip !~ purgers) {
             return (synth(405, "Method not allowed"));
         }
-        if (!req.http.xkey-purge) {
-            return (synth(400, "An xkey-purge header naming the keys is required"));
+        if (req.http.xkey-purge) {
+            set req.http.X-Purged = xkey.purge(req.http.xkey-purge);
+        } elsif (req.http.xkey-softpurge) {
+            set req.http.X-Purged = xkey.softpurge(req.http.xkey-softpurge);
+        } else {
+            return (synth(400, "An xkey-purge or xkey-softpurge header naming the keys is required"));
         }
-        set req.http.X-Purged = xkey.purge(req.http.xkey-purge);
         return (synth(200, "Purged"));
     }
 

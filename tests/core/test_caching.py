@@ -3,6 +3,7 @@ a key they show is purged, and a database that is down answers 503 with Retry-Af
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -16,7 +17,9 @@ class PurgeRecorder(BaseHTTPRequestHandler):
     received: list = []
 
     def do_PURGE(self):
-        self.received.append((self.command, self.headers.get("xkey-purge")))
+        kind = "hard" if "xkey-purge" in self.headers else "soft"
+        keys = self.headers.get("xkey-purge") or self.headers.get("xkey-softpurge")
+        self.received.append((kind, keys))
         self.send_response(200)
         self.send_header("X-Purged", "1")
         self.end_headers()
@@ -38,10 +41,27 @@ def varnish(settings):
     server.server_close()
 
 
-def test_a_purge_names_its_keys_to_every_varnish(varnish):
+def test_an_update_is_a_soft_purge_of_its_keys_in_every_varnish(varnish):
     caching.purge("s12", "nav")
 
-    assert varnish == [("PURGE", "nav s12")]
+    assert varnish == [("soft", "nav s12")]
+
+
+def test_what_was_taken_down_is_purged_hard(varnish):
+    caching.purge("s12", taken_down=True)
+
+    assert varnish == [("hard", "s12")]
+
+
+def test_varnish_is_told_again_for_pages_rendering_during_the_first_purge(varnish, settings):
+    settings.BROADSHEET_PURGE_REPEAT_SECONDS = 0.2
+
+    caching.purge("s12")
+
+    deadline = time.monotonic() + 5
+    while len(varnish) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert varnish == [("soft", "s12"), ("soft", "s12")]
 
 
 def test_an_unreachable_varnish_is_logged_and_does_not_stop_the_purge(settings, caplog):

@@ -336,6 +336,24 @@ def test_purge_by_key_removes_exactly_the_pages_carrying_it(app, varnish):
     assert (app.hits["/news/a/"], app.hits["/news/b/"], app.hits["/news/c/"]) == (3, 2, 1)
 
 
+def test_a_soft_purge_serves_the_old_copy_once_while_the_new_one_is_fetched(app, varnish):
+    app.pages["/news/soft-a/"] = {"Cache-Control": PUBLIC, "xkey": "soft1"}
+    app.pages["/news/soft-b/"] = {"Cache-Control": PUBLIC, "xkey": "soft2"}
+    varnish.get("/news/soft-a/")
+    varnish.get("/news/soft-b/")
+
+    purge = varnish.request("PURGE", "/", headers={"xkey-softpurge": "soft1"})
+
+    assert purge.status == 200 and purge.getheader("X-Purged") == "1"
+    stale = varnish.get("/news/soft-a/")  # answered at once from the stale copy
+    assert stale.status == 200 and stale.getheader("X-Cache") == "HIT"
+    deadline = time.monotonic() + 5
+    while app.hits["/news/soft-a/"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert app.hits["/news/soft-a/"] == 2  # one background fetch
+    assert app.hits["/news/soft-b/"] == 1
+
+
 def test_purge_from_another_address_is_refused(app, varnish):
     app.pages["/news/kept/"] = {"Cache-Control": PUBLIC, "xkey": "kept"}
     varnish.get("/news/kept/")
