@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-sqlite test-postgres lint format check install clean bench
+.PHONY: demo test test-sqlite test-postgres lint format check install clean bench prod-up prod-down
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ install: $(VENV)/.installed
 ## make demo: install, migrate, seed the demo newsroom, serve on http://127.0.0.1:8000
 demo: install
 	BIN=$(BIN) ./scripts/demo.sh
+
+## make prod-up: the production topology on loopback: PostgreSQL 15, Redis 7, gunicorn, the
+## RQ worker and Varnish 7 in front on http://127.0.0.1:6181; state and logs under var/prod
+prod-up: install
+	BIN=$(BIN) ./scripts/prod.sh up
+
+## make prod-down: stop exactly what prod-up started; the data stays in var/prod
+prod-down:
+	./scripts/prod.sh down
 
 ## make test: lint, Django checks, the suite on SQLite, then on PostgreSQL 15 when its
 ## server binaries are installed (Debian's postgresql-15; .ci/run installs them).
@@ -64,6 +73,20 @@ bench-wire: install
 .PHONY: bench-discovery
 bench-discovery: install
 	$(BIN)/python bench/discovery.py
+
+## make bench-serving: the article page through Varnish, from the app's own page cache,
+## uncached (SQLite, PostgreSQL) and as an nginx static file, against stock Wagtail,
+## WordPress and Ghost set up from ../shared/peers: req/s, p50/p99 and the issue's ratios
+.PHONY: bench-serving
+bench-serving: install
+	$(BIN)/python bench/serving.py --with-ghost
+
+## make bench-drill: the breaking-news drill on scripts/prod.sh's topology (started if it is
+## not running): readers, voters, commenters and an editor, calm, then with gunicorn's
+## workers killed and restarted, then PostgreSQL restarted; about seven minutes
+.PHONY: bench-drill
+bench-drill: install
+	$(BIN)/python bench/drill.py
 
 clean:
 	rm -rf $(VENV) var/static

@@ -458,6 +458,12 @@ def reader_cookie(headers: dict[str, list[str]]) -> str | None:
     return None
 
 
+def solve_challenge(question: str) -> str:
+    """The answer to the comment form's math challenge ("What is 3 plus 4?")."""
+    first, second = map(int, re.findall(r"\d+", question)[:2])
+    return str(first + second)
+
+
 def refusal(content: bytes) -> str:
     """The reason a JSON refusal gives, without its (different every time) new challenge."""
     try:
@@ -552,11 +558,15 @@ async def comment_load(
             problems[f"state {status}"] += 1
             return
         challenge = json.loads(content)["challenge"]
-        first, second = map(int, re.findall(r"\d+", challenge["question"])[:2])
         # The server dated the challenge while answering, before this moment: counting
         # from here, it is never posted sooner than the server allows.
         waiting.append(
-            (time.monotonic(), reader_cookie(headers), challenge["token"], str(first + second))
+            (
+                time.monotonic(),
+                reader_cookie(headers),
+                challenge["token"],
+                solve_challenge(challenge["question"]),
+            )
         )
 
     async def post(connection: HttpConnection, number: int, serial: int, item: tuple) -> None:
