@@ -1,8 +1,8 @@
 """Glue from Wagtail's signals to the news services; no business logic lives here."""
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
-from wagtail.models import Page, Revision, Site
+from wagtail.models import Page, PageViewRestriction, Revision, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 
@@ -82,6 +82,18 @@ def on_site_saved(sender, instance, **kwargs):
     transaction.on_commit(lambda: purge(NAV))
 
 
+def on_view_restriction_changed(sender, instance, **kwargs):
+    """A page (and everything under it) now needs a password or a sign-in, or no longer
+    does: shared copies of any of it must go, and which pages listed it is not known."""
+    from django.db import transaction
+
+    from broadsheet.core.caching import purge
+
+    from .cache_keys import NAV
+
+    transaction.on_commit(lambda: purge(NAV, taken_down=True))
+
+
 def ensure_roles_after_migrate(sender, **kwargs):
     """Set up the newsroom's roles once migrate has finished.
 
@@ -105,6 +117,12 @@ def connect():
     from .models import Agency, Author
 
     post_save.connect(on_site_saved, sender=Site, dispatch_uid="news.purge_site")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            on_view_restriction_changed,
+            sender=PageViewRestriction,
+            dispatch_uid=f"news.purge_restriction_{signal is post_save}",
+        )
     for model in (Author, Agency):
         post_save.connect(on_byline_owner_saved, sender=model, dispatch_uid=f"news.purge_{model}")
     post_save.connect(on_revision_saved, sender=Revision, dispatch_uid="news.revision_schedule")

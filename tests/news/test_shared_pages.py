@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from wagtail.models import PageViewRestriction
 
 from broadsheet.engagement import services as engagement
 from broadsheet.news import services
@@ -246,3 +247,17 @@ def test_an_editors_preview_neither_uses_nor_leaves_a_readers_copy(client, make_
 
     assert headline(before) == headline(after) == "Harbour wall repaired after storm"
     assert headline(reader) == "Harbour wall repaired"
+
+
+def test_putting_a_section_behind_a_password_takes_its_shared_pages_down(
+    client, page_cache, make_article, news
+):
+    story = make_article()
+    assert client.get(story.url).status_code == 200
+
+    PageViewRestriction.objects.create(
+        page=news, restriction_type=PageViewRestriction.PASSWORD, password="s3cret"
+    )
+
+    response = client.get(story.url)
+    assert b"story__headline" not in response.content  # the password form instead
