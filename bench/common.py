@@ -120,3 +120,18 @@ def wait_for_quiet(*, limit: float, patience: float) -> float:
         if not warned:
             say(f"  waiting for other work on the machine to settle ({busy:.2f} cores busy)...")
             warned = True
+
+
+def save_results(name: str, stamp: str, results: dict, *, draw, report) -> None:
+    """Write bench/results/<name>-<stamp>.json and .png (`draw(results, path)`), print the
+    report (`report(results)`) and say where both went: what every benchmark ends with."""
+    import json
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    json_path = RESULTS_DIR / f"{name}-{stamp}.json"
+    png_path = RESULTS_DIR / f"{name}-{stamp}.png"
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    draw(results, png_path)
+    report(results)
+    print(f"\nResults: {json_path.relative_to(PROJECT_DIR)}")
+    print(f"Chart:   {png_path.relative_to(PROJECT_DIR)}")

@@ -53,11 +53,11 @@ from urllib.parse import urlencode, urlsplit
 
 from common import (
     PROJECT_DIR,
-    RESULTS_DIR,
     Progress,
     chart_font,
     interrupted,
     machine_busy_seconds,
+    save_results,
     say,
     wait_for_quiet,
 )
@@ -1612,14 +1612,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work_dir, ignore_errors=True)
 
     results["verification"] = verdicts(results)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    json_path = RESULTS_DIR / f"drill-{stamp}.json"
-    png_path = RESULTS_DIR / f"drill-{stamp}.png"
-    json_path.write_text(json.dumps(results, indent=2) + "\n")
-    draw_chart(results, png_path)
-    print_table(results)
-    print(f"\nResults: {json_path.relative_to(PROJECT_DIR)}")
-    print(f"Chart:   {png_path.relative_to(PROJECT_DIR)}")
+    save_results("drill", stamp, results, draw=draw_chart, report=print_table)
     return 0 if all(item["ok"] for item in results["verification"]) else 1
 
 

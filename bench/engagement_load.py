@@ -48,12 +48,12 @@ from urllib.parse import urlencode, urlsplit
 from common import (
     BENCH_DIR,
     PROJECT_DIR,
-    RESULTS_DIR,
     Progress,
     chart_font,
     interrupted,
     machine_busy_seconds,
     run_python,
+    save_results,
     say,
 )
 
@@ -1155,14 +1155,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    json_path = RESULTS_DIR / f"engagement-{stamp}.json"
-    png_path = RESULTS_DIR / f"engagement-{stamp}.png"
-    json_path.write_text(json.dumps(results, indent=2) + "\n")
-    draw_chart(results, png_path)
-    print_table(results)
-    print(f"\nResults: {json_path.relative_to(PROJECT_DIR)}")
-    print(f"Chart:   {png_path.relative_to(PROJECT_DIR)}")
+    save_results("engagement", stamp, results, draw=draw_chart, report=print_table)
     return 0 if all(item["ok"] for item in results["verification"]) else 1
 
 

@@ -65,6 +65,7 @@ from common import (
     interrupted,
     machine_busy_seconds,
     run_python,
+    save_results,
     say,
     wait_for_quiet,
 )
@@ -1566,14 +1567,7 @@ def main(argv: list[str] | None = None) -> int:
         key: {name: row[name] for name in ("rps", "p50_ms", "p99_ms", "page_bytes", "errors")}
         for key, row in results["configurations"].items()
     }
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    json_path = RESULTS_DIR / f"serving-{stamp}.json"
-    png_path = RESULTS_DIR / f"serving-{stamp}.png"
-    json_path.write_text(json.dumps(results, indent=2) + "\n")
-    draw_chart(results, png_path)
-    print_report(results)
-    print(f"\nResults: {json_path.relative_to(PROJECT_DIR)}")
-    print(f"Chart:   {png_path.relative_to(PROJECT_DIR)}")
+    save_results("serving", stamp, results, draw=draw_chart, report=print_report)
     return 0
 
 
