@@ -226,7 +226,7 @@ def announce(*, story: StoryPage, change: str) -> None:
 def record_page_change(*, page: Page) -> None:
     """A section, blog or the front page was published, unpublished or moved: the sections
     menu on every page may name it, so every shared page goes (rare, and cheap to refill)."""
-    transaction.on_commit(lambda: purge(NAV, listing_key(page.pk)))
+    transaction.on_commit(lambda: purge(NAV))
 
 
 def backdate_story(

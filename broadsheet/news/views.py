@@ -135,6 +135,9 @@ def corrections(request):
     )
 
 
+SITE_SECONDS = 300
+
+
 def readers_site(request) -> Site | None:
     """The request's Site with its root page, kept between requests (until a purge of
     "nav": a site or a top-level page changed) and given to Wagtail for the request, which
@@ -151,9 +154,6 @@ def readers_site(request) -> Site | None:
         host = request.get_host()
         request._wagtail_site = remembered(f"site:{host}", SITE_SECONDS, find)
     return request._wagtail_site
-
-
-SITE_SECONDS = 300
 
 
 def serve(request, path):
